@@ -1,0 +1,26 @@
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from xiangzhi.core.api import ErrorOut
+
+from . import services
+
+router = Router(tags=["认证"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut})
+def issue_token(request, payload: TokenIn):
+    """用户名和密码换取 Bearer 令牌（30 天有效）。连续失败 5 次锁定 15 分钟。"""
+    raw = services.token_issue(request=request, username=payload.username, password=payload.password)
+    if raw is None:
+        raise HttpError(401, services.GENERIC_LOGIN_ERROR)
+    return {"token": raw}

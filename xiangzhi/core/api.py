@@ -1,0 +1,179 @@
+"""API kernel: auth, error shapes (Chinese, field-level), pagination. Every router under
+/api/v1/ uses these; every operation declares every status it can return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from .scoping import has_perm
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+# Statuses every authenticated operation may return.
+AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut}
+READ_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: ErrorOut, 409: ErrorOut}
+
+
+class BearerAuth(HttpBearer):
+    openapi_description = "POST /api/v1/auth/token 取得令牌，请求头：Authorization: Bearer <token>"
+
+    def authenticate(self, request, token):
+        from xiangzhi.accounts.services import token_user
+
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """Browser session (same-origin pages); CSRF enforced for unsafe methods."""
+
+    param_name = "sessionid"
+
+    def __init__(self):
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+AUTH = [BearerAuth(), SessionAuth()]
+
+
+def require_perm(request, perm: str) -> None:
+    if not has_perm(request.auth, perm):
+        raise PermissionDenied("您的岗位没有此项权限")
+
+
+# --- pydantic messages in Chinese -------------------------------------------------------
+_MESSAGES = {
+    "missing": "必填项",
+    "string_type": "应为文本",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长（最多 {max_length} 个字符）",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "必须大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "必须小于 {lt}",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "json_invalid": "JSON 格式错误",
+    "enum": "取值无效，可选：{expected}",
+    "literal_error": "取值无效，可选：{expected}",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式错误",
+    "string_pattern_mismatch": "格式不正确",
+    "too_long": "项目过多",
+    "value_error": "取值无效",
+    "extra_forbidden": "不允许的字段",
+    "string_unicode": "应为文本",
+}
+
+
+def translate_error(err: dict) -> tuple[str, str]:
+    loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "form")]
+    field = ".".join(loc) or "__all__"
+    template = _MESSAGES.get(err.get("type", ""), "取值无效")
+    try:
+        message = template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        message = template
+    if err.get("type") == "value_error" and err.get("ctx", {}).get("error"):
+        message = str(err["ctx"]["error"])
+    return field, message
+
+
+def _field_errors(errors) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for err in errors:
+        field, message = translate_error(err)
+        out.setdefault(field, []).append(message)
+    return out
+
+
+def install_error_handlers(api) -> None:
+    @api.exception_handler(NinjaValidationError)
+    def on_ninja_validation(request, exc):
+        return api.create_response(
+            request, {"detail": "提交的数据有误", "errors": _field_errors(exc.errors)}, status=422
+        )
+
+    @api.exception_handler(DjangoValidationError)
+    def on_validation(request, exc):
+        if hasattr(exc, "error_dict"):
+            errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        else:
+            errors = {"__all__": [str(m) for m in exc.messages]}
+        first = next(iter(errors.values()))[0] if errors else "提交的数据有误"
+        return api.create_response(request, {"detail": first, "errors": errors}, status=400)
+
+    @api.exception_handler(PermissionDenied)
+    def on_denied(request, exc):
+        return api.create_response(request, {"detail": str(exc) or "没有权限"}, status=403)
+
+    @api.exception_handler(Http404)
+    def on_404(request, exc):
+        return api.create_response(request, {"detail": "对象不存在或不在管辖范围内"}, status=404)
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth(request, exc):
+        return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
+
+    @api.exception_handler(HttpError)
+    def on_http(request, exc):
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+# --- pagination -----------------------------------------------------------------------
+class PageOut(Schema):
+    count: int
+    count_capped: bool
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+COUNT_CAP = 10_000
+
+
+def paginate(qs, *, limit: int, offset: int) -> tuple[list, dict]:
+    """O(page) list + a capped count (``count_capped`` true when there are more than
+    COUNT_CAP): cheap on big registries."""
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    rows = list(qs[offset : offset + limit + 1])
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    capped = qs[: COUNT_CAP + 1].count() if (has_next or offset) else len(rows)
+    meta = {
+        "count": min(capped, COUNT_CAP),
+        "count_capped": capped > COUNT_CAP,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if has_next else None,
+    }
+    return rows, meta

@@ -1,0 +1,30 @@
+"""Navigation by role: an item shows when the user holds its permission somewhere."""
+
+from django.urls import reverse
+
+from .scoping import has_perm
+
+# (label, url name, permission or None for any logged-in user, icon letter)
+NAV = [
+    ("工作台", "core:home", None),
+    ("一户一档", "residents:household_list", "residents.view_household"),
+    ("户籍导入", "residents:import", "residents.import_household"),
+    ("区划与网格", "org:region_list", "org.view_region"),
+    ("账户与岗位", "accounts:user_list", "accounts.view_user"),
+    ("审计日志", "audit:event_list", "audit.view_auditevent"),
+]
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    path = request.path
+    items = []
+    for label, name, perm in NAV:
+        if perm and not has_perm(user, perm):
+            continue
+        url = reverse(name)
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav": items}

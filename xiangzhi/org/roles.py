@@ -1,0 +1,121 @@
+"""Roles: each a named set of permissions, defined in code (docs/security.md).
+
+A permission is ``<app_label>.<action>_<model>``. A role grants it with a scope:
+
+* ``AREA``: rows whose ``area_code`` starts with the assignment's area code;
+* ``OWN``: only rows the user owns (a villager's own household), via the model's
+  ``own_lookup``.
+
+``restrict(user, action)`` (xiangzhi.core.scoping) reads these tables; nothing else
+decides who sees what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+AREA = "area"
+OWN = "own"
+
+# Region levels an assignment of each role may be placed at.
+TOWNSHIP_UP = ("county", "township")
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    levels: tuple[str, ...]
+    permissions: dict[str, str] = field(default_factory=dict)
+    staff: bool = True  # staff session policy (30 min idle, 12 h absolute)
+
+
+def _grant(perms, scope=AREA):
+    return {p: scope for p in perms}
+
+
+REGISTRY_READ = ["residents.view_household", "residents.view_resident", "org.view_region"]
+REGISTRY_WRITE = [
+    "residents.add_household",
+    "residents.change_household",
+    "residents.add_resident",
+    "residents.change_resident",
+]
+REGISTRY_ADMIN = [
+    "residents.reveal_resident",
+    "residents.import_household",
+    "residents.export_household",
+]
+
+ROLES: dict[str, Role] = {
+    r.code: r
+    for r in [
+        Role(
+            "county_supervisor",
+            "县级督导",
+            ("county",),
+            _grant(REGISTRY_READ + ["residents.export_household", "org.view_assignment"]),
+        ),
+        Role(
+            "township_admin",
+            "乡镇管理员",
+            TOWNSHIP_UP,
+            _grant(
+                REGISTRY_READ
+                + REGISTRY_WRITE
+                + REGISTRY_ADMIN
+                + [
+                    "org.add_region",
+                    "org.change_region",
+                    "org.view_assignment",
+                    "org.add_assignment",
+                    "org.delete_assignment",
+                    "accounts.view_user",
+                    "accounts.add_user",
+                    "accounts.change_user",
+                ]
+            ),
+        ),
+        Role(
+            "township_staff",
+            "乡镇工作人员",
+            TOWNSHIP_UP,
+            _grant(REGISTRY_READ + REGISTRY_WRITE + ["residents.import_household", "residents.export_household"]),
+        ),
+        Role(
+            "village_secretary",
+            "村党组织书记",
+            ("village",),
+            _grant(
+                REGISTRY_READ
+                + REGISTRY_WRITE
+                + REGISTRY_ADMIN
+                + ["org.add_region", "org.change_region", "org.view_assignment"]
+            ),
+        ),
+        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE)),
+        Role(
+            "grid_worker",
+            "网格员",
+            ("grid", "village"),
+            _grant(REGISTRY_READ + REGISTRY_WRITE + ["residents.reveal_resident"]),
+        ),
+        Role("mediator", "调解员", ("township", "village"), _grant(["residents.view_household", "residents.view_resident"])),
+        Role("shop_keeper", "超市管理员", ("township", "village"), _grant(["residents.view_household"])),
+        Role("bank_officer", "金融专员", ("township", "village"), _grant(["org.view_region"])),
+        Role("auditor", "审计员", ("county", "township"), _grant(["audit.view_auditevent"])),
+        Role(
+            "villager",
+            "村民",
+            ("grid", "village"),
+            _grant(["residents.view_household", "residents.view_resident"], OWN),
+            staff=False,
+        ),
+    ]
+}
+
+ROLE_CHOICES = [(r.code, r.label) for r in ROLES.values()]
+
+
+def all_permissions() -> set[str]:
+    return {p for r in ROLES.values() for p in r.permissions}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ResidentsConfig(AppConfig):
+    name = "xiangzhi.residents"
+    label = "residents"
+    verbose_name = "户籍档案"

@@ -1,0 +1,107 @@
+"""一户一档: households and the people in them. ID numbers and phones are stored only
+encrypted (AES-GCM) plus HMAC blind indexes; see docs/security.md."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from xiangzhi.core.scoping import RestrictedManager
+
+from .choices import ALL_TAGS, Relation, ResidentStatus, Sex, tags_from_db
+
+
+class Household(models.Model):
+    area_code = models.CharField("所属网格/村", max_length=15)
+    village_code = models.CharField("所属村", max_length=12)
+    number = models.CharField("户号", max_length=32, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    head = models.ForeignKey(
+        "Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="户主"
+    )
+    head_name = models.CharField("户主姓名", max_length=50, blank=True)
+    member_count = models.PositiveSmallIntegerField("人口数", default=0)
+    tags = models.CharField("户标签", max_length=300, blank=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedManager()
+    own_lookup = "members__user"
+
+    class Meta:
+        verbose_name = "户"
+        ordering = ["area_code", "number", "id"]
+        indexes = [
+            models.Index(fields=["area_code", "number", "id"], name="household_area_number"),
+            models.Index(fields=["tags"], name="household_tags"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village_code", "number"], condition=~models.Q(number=""), name="household_number_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.head_name or '（未设户主）'}户" + (f"（{self.number}）" if self.number else "")
+
+    @property
+    def tag_list(self):
+        return [(c, ALL_TAGS.get(c, c)) for c in tags_from_db(self.tags)]
+
+
+class Resident(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
+    area_code = models.CharField("所属网格/村", max_length=15)
+    name = models.CharField("姓名", max_length=50)
+    name_pinyin = models.CharField("姓名拼音", max_length=120, blank=True)
+    name_initials = models.CharField("拼音首字母", max_length=20, blank=True)
+    relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices, default=Relation.OTHER)
+    sex = models.CharField("性别", max_length=6, choices=Sex.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField("出生年份", null=True, blank=True)
+    id_number_enc = models.BinaryField("身份证号（密文）", null=True, blank=True)
+    id_number_hash = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    id_last4_hash = models.CharField(max_length=32, blank=True)
+    phone_enc = models.BinaryField("电话（密文）", null=True, blank=True)
+    phone_hash = models.CharField(max_length=32, blank=True, db_index=True)
+    tags = models.CharField("人员标签", max_length=300, blank=True)
+    status = models.CharField("状态", max_length=12, choices=ResidentStatus.choices, default=ResidentStatus.ACTIVE)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resident"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedManager()
+    own_lookup = "household__members__user"
+
+    class Meta:
+        verbose_name = "居民"
+        ordering = ["household_id", "id"]
+        permissions = [("reveal_resident", "查看完整身份证号和电话")]
+        indexes = [
+            models.Index(fields=["area_code", "id_last4_hash"], name="resident_area_last4"),
+            models.Index(fields=["area_code", "household"], name="resident_area_household"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tag_list(self):
+        return [(c, ALL_TAGS.get(c, c)) for c in tags_from_db(self.tags)]
+
+
+class SearchKey(models.Model):
+    """Prefix search keys of a resident's name: 汉字, full pinyin and initials (all readings
+    of polyphonic characters), and the given name. ``key >= q AND key < q+'\\uffff'`` is an
+    index range scan, so search cost does not grow with the registry."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="search_keys")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    area_code = models.CharField(max_length=15)
+    key = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "area_code"], name="searchkey_key_area")]
+        constraints = [models.UniqueConstraint(fields=["resident", "key"], name="searchkey_unique")]

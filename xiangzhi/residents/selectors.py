@@ -1,0 +1,101 @@
+"""Every read of the registry, always scoped by ``restrict(user, action)``."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+
+from xiangzhi.core import crypto, idcard
+from xiangzhi.core.masking import mask_id_number, mask_phone
+from xiangzhi.core.pinyin import normalize_query
+
+from .models import Household, Resident, SearchKey
+
+LAST4 = re.compile(r"^\d{3}[\dXx]$")
+
+
+def households_for(user, action: str = "view"):
+    return Household.objects.restrict(user, action)
+
+
+def residents_for(user, action: str = "view"):
+    return Resident.objects.restrict(user, action)
+
+
+def household_list(*, user, q: str = "", area_code: str = "", tag: str = "", action: str = "view"):
+    """Households in the user's scope, filtered. ``q`` matches a member's name prefix, its
+    pinyin or initials (lcx → 刘长喜), the household number, or the last 4 ID digits.
+    Full ID numbers are looked up with ``resident_find_by_id_number`` (POST only)."""
+    qs = households_for(user, action)
+    if area_code:
+        qs = qs.filter(area_code__startswith=area_code)
+    if tag:
+        member_tag = Resident.objects.filter(tags__contains=f",{tag},").values("household_id")
+        qs = qs.filter(Q(tags__contains=f",{tag},") | Q(pk__in=member_tag))
+    q = normalize_query(q)
+    if q:
+        qs = qs.filter(_household_query(q, area_code))
+    return qs.order_by("area_code", "number", "id")
+
+
+def _household_query(q: str, area_code: str = "") -> Q:
+    keys = SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff")
+    if area_code:
+        keys = keys.filter(area_code__startswith=area_code)
+    cond = Q(pk__in=keys.values("household_id")) | Q(number=q)
+    if LAST4.match(q):
+        last4 = Resident.objects.filter(id_last4_hash=crypto.blind_index(q.upper(), "id_last4"))
+        cond |= Q(pk__in=last4.values("household_id"))
+    return cond
+
+
+def household_get(*, user, pk, action: str = "view") -> Household:
+    qs = households_for(user, action).select_related("head")
+    return get_object_or_404(qs, pk=pk)
+
+
+def household_members(*, user, household: Household):
+    return residents_for(user).filter(household=household).order_by("id")
+
+
+def resident_list(*, user, q: str = "", area_code: str = "", tag: str = "", household_id=None, action="view"):
+    qs = residents_for(user, action)
+    if area_code:
+        qs = qs.filter(area_code__startswith=area_code)
+    if household_id:
+        qs = qs.filter(household_id=household_id)
+    if tag:
+        qs = qs.filter(tags__contains=f",{tag},")
+    q = normalize_query(q)
+    if q:
+        cond = Q(pk__in=SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff").values("resident_id"))
+        if LAST4.match(q):
+            cond |= Q(id_last4_hash=crypto.blind_index(q.upper(), "id_last4"))
+        qs = qs.filter(cond)
+    return qs.order_by("area_code", "household_id", "id")
+
+
+def resident_get(*, user, pk, action: str = "view") -> Resident:
+    return get_object_or_404(residents_for(user, action).select_related("household"), pk=pk)
+
+
+def resident_find_by_id_number(*, user, id_number: str) -> Resident | None:
+    """Exact lookup through the blind index (the ID never appears in a URL or a log)."""
+    try:
+        normalized = idcard.validate(id_number)
+    except idcard.IdNumberError:
+        return None
+    return residents_for(user).filter(id_number_hash=crypto.blind_index(normalized, "id_number")).first()
+
+
+def masked(resident: Resident) -> dict:
+    """Masked display values: the birth date never shows."""
+    id_number = crypto.decrypt(bytes(resident.id_number_enc)) if resident.id_number_enc else ""
+    phone = crypto.decrypt(bytes(resident.phone_enc)) if resident.phone_enc else ""
+    return {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)}
+
+
+def with_members(qs, user):
+    return qs.prefetch_related(Prefetch("members", queryset=residents_for(user).order_by("id")))

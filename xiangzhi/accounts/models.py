@@ -45,6 +45,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "API 令牌"
 
+    def __str__(self):
+        return f"{self.prefix}…"
+
 
 class UserSession(models.Model):
     """Which session keys belong to which user, so that disabling a user or changing its
@@ -54,3 +57,6 @@ class UserSession(models.Model):
     session_key = models.CharField(max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     ip = models.CharField(max_length=45, blank=True)
+
+    def __str__(self):
+        return f"session of {self.user_id}"

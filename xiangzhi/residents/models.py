@@ -105,3 +105,6 @@ class SearchKey(models.Model):
     class Meta:
         indexes = [models.Index(fields=["key", "area_code"], name="searchkey_key_area")]
         constraints = [models.UniqueConstraint(fields=["resident", "key"], name="searchkey_unique")]
+
+    def __str__(self):
+        return self.key

@@ -8,7 +8,8 @@ from django.db.models import F
 from pypinyin import lazy_pinyin
 
 from xiangzhi import audit
-from xiangzhi.core import crypto, idcard, phone as phones
+from xiangzhi.core import crypto, idcard
+from xiangzhi.core import phone as phones
 from xiangzhi.core.pinyin import search_keys
 from xiangzhi.core.scoping import can_in_area
 from xiangzhi.core.text import clean_text

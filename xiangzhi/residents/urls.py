@@ -1,6 +1,7 @@
-from django.urls import path  # noqa: F401
+"""Registry URLs: the pages (views.py) and the import/export registers (views_io.py)."""
 
-from . import views  # noqa: F401
+from .views import urlpatterns as _pages
+from .views_io import urlpatterns as _io
 
 app_name = "residents"
-urlpatterns: list = []
+urlpatterns = _pages + _io

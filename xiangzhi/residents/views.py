@@ -1,1 +1,3 @@
-"""Views."""
+"""Registry pages (一户一档)."""
+
+urlpatterns: list = []

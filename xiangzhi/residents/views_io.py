@@ -1,0 +1,3 @@
+"""Registry import/export."""
+
+urlpatterns: list = []

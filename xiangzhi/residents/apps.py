@@ -5,3 +5,6 @@ class ResidentsConfig(AppConfig):
     name = "xiangzhi.residents"
     label = "residents"
     verbose_name = "户籍档案"
+
+    def ready(self):
+        from . import workbench  # noqa: F401  (registers the home panel)

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "xiangzhi.org",
     "xiangzhi.accounts",
     "xiangzhi.residents",
+    "xiangzhi.notifications",
+    "xiangzhi.cases",
 ]
 
 MIDDLEWARE = [

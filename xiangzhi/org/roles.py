@@ -47,6 +47,11 @@ REGISTRY_ADMIN = [
     "residents.export_household",
 ]
 
+CASE_READ = ["cases.view_case"]
+CASE_WORK = ["cases.view_case", "cases.add_case", "cases.accept_case", "cases.handle_case", "cases.change_case"]
+CASE_LEAD = CASE_WORK + ["cases.assign_case", "cases.close_case", "cases.export_case"]
+CASE_TOWNSHIP = CASE_LEAD + ["cases.supervise_case", "cases.configure_case"]
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -54,7 +59,7 @@ ROLES: dict[str, Role] = {
             "county_supervisor",
             "县级督导",
             ("county",),
-            _grant(REGISTRY_READ + ["residents.export_household", "org.view_assignment"]),
+            _grant(REGISTRY_READ + CASE_READ + ["residents.export_household", "org.view_assignment", "cases.export_case"]),
         ),
         Role(
             "township_admin",
@@ -64,6 +69,7 @@ ROLES: dict[str, Role] = {
                 REGISTRY_READ
                 + REGISTRY_WRITE
                 + REGISTRY_ADMIN
+                + CASE_TOWNSHIP
                 + [
                     "org.add_region",
                     "org.change_region",
@@ -80,7 +86,12 @@ ROLES: dict[str, Role] = {
             "township_staff",
             "乡镇工作人员",
             TOWNSHIP_UP,
-            _grant(REGISTRY_READ + REGISTRY_WRITE + ["residents.import_household", "residents.export_household"]),
+            _grant(
+                REGISTRY_READ
+                + REGISTRY_WRITE
+                + CASE_LEAD
+                + ["residents.import_household", "residents.export_household"]
+            ),
         ),
         Role(
             "village_secretary",
@@ -90,17 +101,23 @@ ROLES: dict[str, Role] = {
                 REGISTRY_READ
                 + REGISTRY_WRITE
                 + REGISTRY_ADMIN
+                + CASE_LEAD
                 + ["org.add_region", "org.change_region", "org.view_assignment"]
             ),
         ),
-        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE)),
+        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK)),
         Role(
             "grid_worker",
             "网格员",
             ("grid", "village"),
-            _grant(REGISTRY_READ + REGISTRY_WRITE + ["residents.reveal_resident"]),
+            _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + ["residents.reveal_resident"]),
         ),
-        Role("mediator", "调解员", ("township", "village"), _grant(["residents.view_household", "residents.view_resident"])),
+        Role(
+            "mediator",
+            "调解员",
+            ("township", "village"),
+            _grant(["residents.view_household", "residents.view_resident", "cases.view_case", "cases.change_case"]),
+        ),
         Role("shop_keeper", "超市管理员", ("township", "village"), _grant(["residents.view_household"])),
         Role("bank_officer", "金融专员", ("township", "village"), _grant(["org.view_region"])),
         Role("auditor", "审计员", ("county", "township"), _grant(["audit.view_auditevent"])),
@@ -108,7 +125,7 @@ ROLES: dict[str, Role] = {
             "villager",
             "村民",
             ("grid", "village"),
-            _grant(["residents.view_household", "residents.view_resident"], OWN),
+            _grant(["residents.view_household", "residents.view_resident", "cases.view_case"], OWN),
             staff=False,
         ),
     ]

@@ -1,0 +1,197 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from xiangzhi.audit.models import AuditEvent
+from xiangzhi.cases import services
+from xiangzhi.cases.models import Case, CaseEvent
+from xiangzhi.cases.workflow import IllegalTransition
+from xiangzhi.notifications.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+def _four_fixes(cast, days=5):
+    return {
+        "lead": cast.township_admin,
+        "handler": cast.grid_worker_a1,
+        "responsibility": "网格员负责现场调查并组织双方协商",
+        "plan": "先现场查看，再组织小组会协商",
+        "due_at": timezone.now() + timedelta(days=days),
+    }
+
+
+def test_registration_sets_locality_first_responsible_and_level_clock(cast, make_case):
+    case = make_case()
+    assert case.level == "grid" and case.status == "registered"
+    assert case.first_responsible == cast.secretary_a  # 属地: the village secretary
+    assert case.level_due_at is not None and case.level_due_at > case.received_at
+    assert len(case.tracking_code) == 10
+    assert case.events.get().action == "register"
+    assert AuditEvent.objects.filter(action="cases.register", object_id=str(case.pk)).exists()
+    assert Message.objects.filter(user=cast.grid_worker_a1, title="新事项待受理").exists()
+
+
+def test_petition_runs_on_statutory_clock(cast, make_case):
+    case = make_case(kind="petition", channel="walk_in")
+    assert case.level_due_at is None
+    assert (case.accept_due_at.date() - timezone.localtime(case.received_at).date()).days == 15
+    case = services.case_accept(actor=cast.grid_worker_a1, case=case)
+    assert (case.due_at.date() - timezone.localtime(case.accepted_at).date()).days == 60
+
+
+def test_case_cannot_leave_accepted_without_the_four_fixes(cast, make_case):
+    case = services.case_accept(actor=cast.grid_worker_a1, case=make_case())
+    with pytest.raises(ValidationError) as exc:
+        services.case_assign(actor=cast.secretary_a, case=case, lead=None, handler=None, responsibility="",
+                             plan="", due_at=None)
+    assert set(exc.value.message_dict) == {"lead", "handler", "responsibility", "plan", "due_at"}
+    fixes = _four_fixes(cast)
+    fixes["due_at"] = timezone.now() - timedelta(hours=1)
+    with pytest.raises(ValidationError) as exc:
+        services.case_assign(actor=cast.secretary_a, case=case, **fixes)
+    assert "不能早于现在" in exc.value.message_dict["due_at"][0]
+    case.refresh_from_db()
+    assert case.status == "accepted"
+
+
+def test_full_life_cycle_and_timeline(cast, make_case):
+    case = make_case()
+    services.case_accept(actor=cast.grid_worker_a1, case=case)
+    services.case_assign(actor=cast.secretary_a, case=case, **_four_fixes(cast))
+    services.case_start(actor=cast.grid_worker_a1, case=case)
+    services.case_resolve(actor=cast.grid_worker_a1, case=case, note="双方达成一致，重新开挖排水沟")
+    services.case_close(actor=cast.secretary_a, case=case, resolution="已化解，双方签字确认")
+    case.refresh_from_db()
+    assert case.status == "closed" and case.resolved_level == "grid" and case.accepted_level == "grid"
+    assert list(case.events.values_list("action", flat=True)) == [
+        "register", "accept", "assign", "start", "resolve", "close"]
+
+
+def test_illegal_transition_is_refused_with_chinese_message(cast, make_case):
+    case = make_case()
+    with pytest.raises(IllegalTransition) as exc:
+        services.case_close(actor=cast.secretary_a, case=case, resolution="直接办结")
+    assert "不能执行“办结”" in exc.value.message
+    assert Case.objects.get(pk=case.pk).status == "registered"
+
+
+def test_closing_needs_a_note(cast, make_case):
+    case = make_case()
+    services.case_accept(actor=cast.grid_worker_a1, case=case)
+    services.case_assign(actor=cast.secretary_a, case=case, **_four_fixes(cast))
+    services.case_start(actor=cast.grid_worker_a1, case=case)
+    services.case_resolve(actor=cast.grid_worker_a1, case=case, note="已协商")
+    with pytest.raises(ValidationError) as exc:
+        services.case_close(actor=cast.secretary_a, case=case, resolution="  ")
+    assert "办理结果" in exc.value.message_dict["resolution"][0]
+
+
+def test_escalation_moves_one_level_and_grid_worker_can_no_longer_act(cast, make_case):
+    case = services.case_accept(actor=cast.grid_worker_a1, case=make_case())
+    services.case_escalate(actor=cast.grid_worker_a1, case=case, reason="涉及两个网格，需村里协调")
+    case.refresh_from_db()
+    assert case.level == "village" and case.escalation_count == 1
+    with pytest.raises(PermissionDenied):
+        services.case_assign(actor=cast.grid_worker_a1, case=case, **_four_fixes(cast))
+    services.case_assign(actor=cast.secretary_a, case=case, **_four_fixes(cast))
+    services.case_return(actor=cast.secretary_a, case=case, reason="属网格内部事务，退回网格办理")
+    case.refresh_from_db()
+    assert case.level == "grid" and case.status == "accepted"
+
+
+def test_sibling_village_secretary_cannot_act(cast, make_case):
+    case = make_case()
+    with pytest.raises(PermissionDenied):
+        services.case_accept(actor=cast.secretary_b, case=case)
+
+
+def test_township_cannot_escalate_further(cast, make_case):
+    case = make_case(area=cast.grid_a1.code[:12], actor=cast.secretary_a)
+    services.case_escalate(actor=cast.secretary_a, case=case, reason="需镇综治中心处理")
+    with pytest.raises(IllegalTransition):
+        services.case_escalate(actor=cast.township_admin, case=case, reason="再上报")
+
+
+def test_overdue_escalation_is_idempotent_and_notifies(cast, make_case):
+    case = make_case()
+    later = case.level_due_at + timedelta(minutes=1)
+    assert services.escalate_overdue(now=later) == 1
+    case.refresh_from_db()
+    assert case.level == "village"
+    assert services.escalate_overdue(now=later) == 0
+    case.refresh_from_db()
+    assert case.level == "village" and case.escalation_count == 1
+    assert Message.objects.filter(user=cast.secretary_a, title="超时自动上报事项待办理").count() == 1
+    assert CaseEvent.objects.filter(case=case, action="escalate").count() == 1
+
+
+def test_petitions_are_not_auto_escalated(cast, make_case):
+    case = make_case(kind="petition")
+    assert services.escalate_overdue(now=timezone.now() + timedelta(days=400)) == 0
+    case.refresh_from_db()
+    assert case.level == "grid"
+
+
+def test_extension_needs_the_lead_and_petitions_get_one(cast, make_case):
+    case = services.case_accept(actor=cast.grid_worker_a1, case=make_case(kind="petition"))
+    services.case_assign(actor=cast.secretary_a, case=case, **_four_fixes(cast, days=30))
+    case.refresh_from_db()
+    due = case.due_at
+    with pytest.raises(ValidationError):
+        services.case_request_extension(actor=cast.grid_worker_a1, case=case, days=31, reason="需要更多时间")
+    services.case_request_extension(actor=cast.grid_worker_a1, case=case, days=20, reason="等待鉴定结果")
+    with pytest.raises(PermissionDenied):
+        services.case_approve_extension(actor=cast.secretary_a, case=case, approve=True)
+    services.case_approve_extension(actor=cast.township_admin, case=case, approve=True)
+    case.refresh_from_db()
+    assert case.due_at == due + timedelta(days=20) and case.extension_days == 20
+    with pytest.raises(IllegalTransition):
+        services.case_request_extension(actor=cast.grid_worker_a1, case=case, days=5, reason="再次延期")
+
+
+def test_follow_up_unsatisfied_reopens_and_breaks_first_time(cast, make_case):
+    case = make_case()
+    services.case_accept(actor=cast.grid_worker_a1, case=case)
+    services.case_assign(actor=cast.secretary_a, case=case, **_four_fixes(cast))
+    services.case_start(actor=cast.grid_worker_a1, case=case)
+    services.case_resolve(actor=cast.grid_worker_a1, case=case, note="已协商")
+    services.case_close(actor=cast.secretary_a, case=case, resolution="已化解")
+    services.follow_up_add(actor=cast.secretary_a, case=case, satisfaction="unsatisfied", note="排水仍不畅",
+                           reopen=True)
+    case.refresh_from_db()
+    assert case.status == "in_progress" and case.reopen_count == 1
+
+
+def test_double_submission_with_same_key_makes_one_case(cast, make_case):
+    a = make_case(idempotency_key="form-123")
+    b = make_case(idempotency_key="form-123")
+    assert a.pk == b.pk and Case.objects.count() == 1
+
+
+def test_bad_input_writes_nothing(cast, make_case):
+    with pytest.raises(ValidationError) as exc:
+        make_case(title="", description="", contact_phone="12")
+    assert {"title", "description", "contact_phone"} <= set(exc.value.message_dict)
+    assert Case.objects.count() == 0
+
+
+def test_supervision_mark_is_township_only(cast, make_case):
+    case = make_case()
+    with pytest.raises(PermissionDenied):
+        services.case_supervise(actor=cast.secretary_a, case=case, mark="red")
+    services.case_supervise(actor=cast.township_admin, case=case, mark="yellow", note="请加快办理")
+    case.refresh_from_db()
+    assert case.supervision == "yellow"
+
+
+def test_mediation_success_needs_terms_and_numbers_the_agreement(cast, make_case):
+    case = services.case_accept(actor=cast.grid_worker_a1, case=make_case())
+    with pytest.raises(ValidationError):
+        services.mediation_add(actor=cast.secretary_a, case=case, held_at=timezone.now(), result="success",
+                               mediator_names="李调解")
+    m = services.mediation_add(actor=cast.secretary_a, case=case, held_at=timezone.now(), result="success",
+                               mediator_names="李调解", facts="排水沟争议", terms="双方同意共同出资修沟")
+    assert m.agreement_no.startswith("341524111-")

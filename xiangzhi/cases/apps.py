@@ -5,3 +5,8 @@ class CasesConfig(AppConfig):
     name = "xiangzhi.cases"
     label = "cases"
     verbose_name = "矛盾纠纷与信访"
+
+    def ready(self):
+        from xiangzhi.core.periodic import register
+
+        register("escalate_overdue_cases", 600)

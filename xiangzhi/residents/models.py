@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from xiangzhi.core.scoping import RestrictedManager
+from xiangzhi.core.scoping import RestrictedManager, RestrictedQuerySet, scopes_for
 
 from .choices import ALL_TAGS, Relation, ResidentStatus, Sex, tags_from_db
 
@@ -108,3 +108,69 @@ class SearchKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ImportJobQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "import"):
+        """Jobs in the areas where the user holds ``residents.<action>_household``."""
+        areas, _ = scopes_for(user, f"residents.{action}_household")
+        q = models.Q()
+        for prefix in areas:
+            q |= models.Q(area_code__startswith=prefix)
+        return self.filter(q) if areas else self.none()
+
+
+class ImportJob(models.Model):
+    """One uploaded roster file and its import run (inline or in the task worker). The
+    stored file lives under settings.UPLOAD_DIR (outside the web root) until the run ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "导入中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "未导入"
+
+    area_code = models.CharField("导入到", max_length=15)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="上传人"
+    )
+    file_name = models.CharField("文件名", max_length=255)
+    stored_path = models.CharField("存储路径", max_length=500, blank=True)
+    file_sha256 = models.CharField("文件 SHA-256", max_length=64, blank=True)
+    file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    processed_rows = models.PositiveIntegerField("已处理行数", default=0)
+    households_created = models.PositiveIntegerField("新增户数", default=0)
+    residents_created = models.PositiveIntegerField("新增人数", default=0)
+    households_updated = models.PositiveIntegerField("更新户数", default=0)
+    residents_updated = models.PositiveIntegerField("更新人数", default=0)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    message = models.CharField("说明", max_length=500, blank=True)
+    background = models.BooleanField("后台执行", default=False)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    objects = models.Manager.from_queryset(ImportJobQuerySet)()
+
+    class Meta:
+        verbose_name = "户籍导入任务"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["area_code", "created_at"], name="importjob_area_created")]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def created_count(self) -> int:
+        return self.households_created + self.residents_created
+
+    @property
+    def updated_count(self) -> int:
+        return self.households_updated + self.residents_updated
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -15,6 +15,7 @@ from xiangzhi.core import crypto
 from xiangzhi.core import phone as phones
 from xiangzhi.core.scoping import _assignments, can_in_area
 from xiangzhi.core.text import clean_text
+from xiangzhi.core.uploads import check_upload, safe_name
 from xiangzhi.notifications.services import notify
 from xiangzhi.org.models import Assignment, Region
 
@@ -31,7 +32,7 @@ from .choices import (
     Status,
     Supervision,
 )
-from .models import Case, CaseEvent, CaseParty, Category, FollowUp, Mediation, Meeting, SkipLevelRecord
+from .models import Attachment, Case, CaseEvent, CaseParty, Category, FollowUp, Mediation, Meeting, SkipLevelRecord
 from .workflow import ACTIONS, IllegalTransition, level_above, level_below, level_index, target
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -682,6 +683,47 @@ def skip_level_record(*, actor, case: Case, occurred_on, destination: str, note:
     _event(case, actor, "skip_level", before=(case.status, case.level), note=f"越级访：{destination}", public=False)
     audit.record(actor, "cases.skip_level", case, destination=destination[:100], occurred_on=str(occurred_on))
     return record
+
+
+@transaction.atomic
+def attachment_add(*, actor, case: Case, upload) -> Attachment:
+    """Photos/PDF on a case: type checked by content, ≤ 10 MB, stored outside the web root."""
+    content_type = check_upload(upload)
+    case = _lock(case)
+    if actor is None or not can_in_area(actor, "cases.change_case", case.area_code):
+        raise PermissionDenied("无权上传附件")
+    if case.attachments.count() >= 20:
+        raise _err("file", "每个事项最多 20 个附件")
+    display, stored = safe_name(getattr(upload, "name", ""), content_type)
+    attachment = Attachment(case=case, name=display, content_type=content_type, size=upload.size, uploaded_by=actor)
+    attachment.file.save(stored, upload, save=False)
+    attachment.save()
+    _event(case, actor, "attachment", before=(case.status, case.level), note=display, public=False,
+           attachment_id=attachment.pk)
+    audit.record(actor, "cases.attachment_add", case, attachment_id=attachment.pk, size=upload.size)
+    return attachment
+
+
+def repeat_candidates(*, area_code: str, household=None, names=(), category=None, now=None, limit: int = 5):
+    """Cases that look like the same petition again (same household or party names, same
+    village, within 12 months): suggested for linking at registration."""
+    now = now or timezone.now()
+    qs = Case.objects.filter(area_code__startswith=area_code[:12], received_at__gte=now - timedelta(days=365))
+    cond = None
+    from django.db.models import Q
+
+    if household is not None:
+        cond = Q(household=household)
+    clean_names = [clean_text(n) for n in names if clean_text(n)]
+    if clean_names:
+        q_names = Q(parties__name__in=clean_names) | Q(contact_name__in=clean_names)
+        cond = q_names if cond is None else cond | q_names
+    if cond is None:
+        return Case.objects.none()
+    qs = qs.filter(cond)
+    if category is not None:
+        qs = qs.filter(category=category)
+    return qs.distinct().order_by("-received_at")[:limit]
 
 
 # --- the periodic job --------------------------------------------------------------------

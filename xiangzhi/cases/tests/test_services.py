@@ -195,3 +195,28 @@ def test_mediation_success_needs_terms_and_numbers_the_agreement(cast, make_case
     m = services.mediation_add(actor=cast.secretary_a, case=case, held_at=timezone.now(), result="success",
                                mediator_names="李调解", facts="排水沟争议", terms="双方同意共同出资修沟")
     assert m.agreement_no.startswith("341524111-")
+
+
+def test_attachments_checked_by_content_and_size(cast, make_case):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = make_case()
+    png = SimpleUploadedFile("现场.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png")
+    att = services.attachment_add(actor=cast.grid_worker_a1, case=case, upload=png)
+    assert att.content_type == "image/png" and att.name == "现场.png" and not att.file.name.endswith("现场.png")
+    fake = SimpleUploadedFile("x.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        services.attachment_add(actor=cast.grid_worker_a1, case=case, upload=fake)
+    assert "不支持的文件类型" in exc.value.message_dict["file"][0]
+    big = SimpleUploadedFile("big.jpg", b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024), content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        services.attachment_add(actor=cast.grid_worker_a1, case=case, upload=big)
+    assert "不能超过 10 MB" in exc.value.message_dict["file"][0]
+    assert case.attachments.count() == 1
+
+
+def test_repeat_candidates_same_household_within_a_year(cast, make_case):
+    first = make_case(household=cast.household_a1)
+    found = list(services.repeat_candidates(area_code=cast.grid_a1.code, household=cast.household_a1))
+    assert found == [first]
+    assert not services.repeat_candidates(area_code=cast.grid_b1.code, household=cast.household_b1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
@@ -75,8 +75,7 @@ def case_list(*, user, filters: CaseFilters | None = None, now=None):
     if f.handler:
         qs = qs.filter(handler_id=f.handler)
     if f.received_from:
-        qs = qs.filter(received_at__gte=periods.end_of_day(f.received_from).replace(hour=0, minute=0, second=0,
-                                                                                    microsecond=0))
+        qs = qs.filter(received_at__gte=datetime.combine(f.received_from, time.min, tzinfo=periods.TZ))
     if f.received_to:
         qs = qs.filter(received_at__lte=periods.end_of_day(f.received_to))
     if f.q:

@@ -1,3 +1,344 @@
-"""Registry pages (一户一档)."""
+"""Registry pages (一户一档): the household list with live search, the exact ID lookup, the
+household page with its module panels, the audited reveal, and the household/member forms.
 
-urlpatterns: list = []
+Reads go through ``selectors`` (``restrict(user, action)``); writes through ``services``.
+Out of scope → 404, role without the permission → 403, anonymous → login.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from xiangzhi.audit.services import AuditWriteError
+from xiangzhi.core import idcard
+from xiangzhi.core.paging import paginate_request
+from xiangzhi.core.pinyin import normalize_query
+from xiangzhi.core.scoping import can_in_area, has_perm
+from xiangzhi.core.views import permission_required
+from xiangzhi.org.models import Region
+from xiangzhi.org.selectors import area_name
+
+from . import panels, selectors, services
+from .choices import ALL_TAGS, HOUSEHOLD_TAGS, RESIDENT_TAGS, Relation, tags_from_db
+from .forms import HouseholdForm, ResidentForm, apply_service_errors, scoped_areas
+from .models import Household, Resident, SearchKey
+
+PAGE_SIZE = 20
+MAX_Q = 50
+FULL_ID = re.compile(r"^\s*\d{17}[\dXx]\s*$")
+RESULTS_TARGET = "registry-results"
+NOT_FOUND = "未找到该身份证号（或不在您的管辖范围内）"
+ID_IN_QUERY = "为保护个人信息，完整身份证号请使用“按身份证号精确查找”（不会出现在网址中）。"
+
+
+# --- household list ----------------------------------------------------------------------
+def _list_filters(request, areas: list[dict]) -> dict:
+    """Validated filters from the query string. Values outside the user's scope are ignored."""
+    get = request.GET
+    codes = {a["code"]: a for a in areas}
+    village = get.get("village", "")
+    grid = get.get("grid", "")
+    village = village if codes.get(village, {}).get("level") == "village" else ""
+    grid = grid if codes.get(grid, {}).get("level") == "grid" else ""
+    if grid and village and not grid.startswith(village):
+        grid = ""
+    tag = get.get("tag", "")
+    tag = tag if tag in ALL_TAGS else ""
+    q = (get.get("q") or "")[:MAX_Q]
+    id_in_query = bool(FULL_ID.match(q))
+    if id_in_query:
+        q = ""  # never searched, never echoed
+    return {
+        "q": q.strip(),
+        "village": village,
+        "grid": grid,
+        "tag": tag,
+        "area_code": grid or village,
+        "id_in_query": id_in_query,
+    }
+
+
+def _decorate_rows(user, rows: list[Household], q: str) -> None:
+    """Names of villages/grids, members' tags and the members a search matched — one
+    query each for the whole page (no N+1)."""
+    if not rows:
+        return
+    codes = set()
+    for h in rows:
+        codes.add(h.area_code[:12])
+        if len(h.area_code) > 12:
+            codes.add(h.area_code)
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    ids = [h.pk for h in rows]
+    member_tags: dict[int, set] = {}
+    for household_id, tags in (
+        selectors.residents_for(user).filter(household_id__in=ids).exclude(tags="").values_list("household_id", "tags")
+    ):
+        member_tags.setdefault(household_id, set()).update(tags_from_db(tags))
+    matched: dict[int, list] = {}
+    key = normalize_query(q)
+    if key:
+        visible = selectors.residents_for(user).filter(household_id__in=ids).values("pk")
+        for household_id, name in (
+            SearchKey.objects.filter(household_id__in=ids, key__gte=key, key__lt=key + "\uffff", resident__in=visible)
+            .values_list("household_id", "resident__name")
+            .distinct()
+        ):
+            matched.setdefault(household_id, []).append(name)
+    for h in rows:
+        village = names.get(h.area_code[:12], h.area_code[:12])
+        h.village_name = village
+        h.grid_name = names.get(h.area_code, h.area_code) if len(h.area_code) > 12 else ""
+        own = set(tags_from_db(h.tags))
+        h.member_tag_list = [(c, ALL_TAGS.get(c, c)) for c in sorted(member_tags.get(h.pk, set()) - own)]
+        h.matched_names = sorted(n for n in set(matched.get(h.pk, [])) if n != h.head_name)
+
+
+def _list_context(request, *, lookup_error: str = "") -> dict:
+    user = request.user
+    areas = scoped_areas(user)
+    f = _list_filters(request, areas)
+    qs = selectors.household_list(user=user, q=f["q"], area_code=f["area_code"], tag=f["tag"])
+    page = paginate_request(request, qs, page_size=PAGE_SIZE, unit="户")
+    _decorate_rows(user, page.object_list, f["q"])
+    villages = [a for a in areas if a["level"] == "village"]
+    grids = [a for a in areas if a["level"] == "grid" and (not f["village"] or a["village_code"] == f["village"])]
+    scope_label = ""
+    if f["area_code"]:
+        scope_label = next((a["label"] for a in areas if a["code"] == f["area_code"]), "")
+    return {
+        "page": page,
+        "filters": f,
+        "q": f["q"],
+        "villages": villages,
+        "grids": grids,
+        "tags": [("户标签", list(HOUSEHOLD_TAGS.items())), ("人员标签", list(RESIDENT_TAGS.items()))],
+        "scope_label": scope_label,
+        "can_add": has_perm(user, "residents.add_household"),
+        "can_export": has_perm(user, "residents.export_household"),
+        "can_import": has_perm(user, "residents.import_household"),
+        "id_in_query": f["id_in_query"],
+        "lookup_error": lookup_error,
+        "filter_query": _filter_query(f),
+    }
+
+
+def _filter_query(f: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: f[k] for k in ("q", "village", "grid", "tag") if f[k]})
+
+
+@permission_required("residents.view_household")
+def household_list(request):
+    context = _list_context(request)
+    if request.htmx and request.htmx.target == RESULTS_TARGET:
+        response = render(request, "residents/household_list.html#results", context)
+    else:
+        response = render(request, "residents/household_list.html", context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@require_POST
+@permission_required("residents.view_resident")
+def resident_lookup(request):
+    """Exact lookup by full ID number, by POST so the number never appears in a URL."""
+    raw = request.POST.get("id_number", "")
+    error = ""
+    try:
+        idcard.validate(raw)
+    except idcard.IdNumberError as exc:
+        error = f"身份证号格式不正确：{exc}"
+    if not error:
+        resident = selectors.resident_find_by_id_number(user=request.user, id_number=raw)
+        if resident is not None:
+            return redirect("residents:household_detail", pk=resident.household_id)
+        error = NOT_FOUND
+    request.GET = QueryDict()  # the list below shows no filters (and never the number)
+    response = render(request, "residents/household_list.html", _list_context(request, lookup_error=error))
+    add_never_cache_headers(response)
+    return response
+
+
+# --- household page (一户一档) ------------------------------------------------------------
+def _age(birth_year) -> int | None:
+    return date.today().year - birth_year if birth_year else None
+
+
+@permission_required("residents.view_household")
+def household_detail(request, pk: int):
+    user = request.user
+    household = selectors.household_get(user=user, pk=pk)
+    members = list(selectors.household_members(user=user, household=household))
+    area = household.area_code
+    can_reveal = can_in_area(user, "residents.reveal_resident", area)
+    can_change_member = can_in_area(user, "residents.change_resident", area)
+    for m in members:
+        m.masked_values = selectors.masked(m)
+        m.age = _age(m.birth_year)
+    context = {
+        "household": household,
+        "members": members,
+        "area_path": area_name(area),
+        "panels": panels.panels_for(user, household),
+        "can_reveal": can_reveal,
+        "can_change_household": can_in_area(user, "residents.change_household", area),
+        "can_add_member": can_in_area(user, "residents.add_resident", area),
+        "can_change_member": can_change_member,
+        "has_head": any(m.relation == Relation.HEAD and m.status == "active" for m in members),
+    }
+    response = render(request, "residents/household_detail.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+# --- reveal ---------------------------------------------------------------------------
+REVEAL_TEMPLATE = "residents/reveal.html"
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("residents.reveal_resident")
+def resident_reveal(request, pk: int):
+    """GET: the reason form (or nothing with ?close=1). POST: the audited reveal."""
+    resident = get_object_or_404(Resident.objects.restrict(request.user, "reveal"), pk=pk)
+    if request.method == "GET":
+        if request.GET.get("close"):
+            return HttpResponse("")
+        return render(request, f"{REVEAL_TEMPLATE}#form", {"resident": resident})
+    reason = (request.POST.get("reason") or "")[:500]
+    try:
+        data = services.resident_reveal(actor=request.user, resident=resident, reason=reason)
+    except ValidationError as exc:
+        error = (
+            "；".join(exc.message_dict.get("reason", exc.messages)) if hasattr(exc, "error_dict") else exc.messages[0]
+        )
+        return render(
+            request, f"{REVEAL_TEMPLATE}#form", {"resident": resident, "error": error, "reason": reason}, status=422
+        )
+    except PermissionDenied:
+        return render(request, f"{REVEAL_TEMPLATE}#error", {"message": "您无权查看该居民的完整信息"}, status=403)
+    except AuditWriteError:
+        return render(request, f"{REVEAL_TEMPLATE}#error", {"message": "审计记录写入失败，未显示任何信息"}, status=503)
+    response = render(request, f"{REVEAL_TEMPLATE}#result", {"resident": resident, "data": data})
+    add_never_cache_headers(response)
+    return response
+
+
+# --- household forms ------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@permission_required("residents.add_household")
+def household_create(request):
+    areas = scoped_areas(request.user, "residents.add_household")
+    initial = {}
+    wanted = request.GET.get("area", "")
+    if any(a["code"] == wanted for a in areas):
+        initial["area_code"] = wanted
+    form = HouseholdForm(request.POST or None, areas=areas, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = services.household_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "已建立户档案，请登记户主。")
+            return redirect(reverse("residents:resident_create", args=[household.pk]) + "?relation=head")
+    return render(request, "residents/household_form.html", {"form": form, "household": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("residents.change_household")
+def household_update(request, pk: int):
+    household = get_object_or_404(Household.objects.restrict(request.user, "change"), pk=pk)
+    areas = scoped_areas(request.user, "residents.change_household")
+    if not any(a["code"] == household.area_code for a in areas):
+        areas.append(
+            {
+                "code": household.area_code,
+                "name": area_name(household.area_code),
+                "level": "grid" if len(household.area_code) > 12 else "village",
+                "village_code": household.area_code[:12],
+                "village_name": area_name(household.area_code[:12]),
+                "label": area_name(household.area_code),
+            }
+        )
+    form = HouseholdForm(request.POST or None, areas=areas, initial=HouseholdForm.initial_from(household))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_update(actor=request.user, household=household, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "户信息已保存。")
+            return redirect("residents:household_detail", pk=household.pk)
+    return render(request, "residents/household_form.html", {"form": form, "household": household})
+
+
+# --- member forms ---------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@permission_required("residents.add_resident")
+def resident_create(request, pk: int):
+    household = selectors.household_get(user=request.user, pk=pk)
+    if not can_in_area(request.user, "residents.add_resident", household.area_code):
+        raise PermissionDenied("无权在该区域登记")
+    initial = {}
+    if request.GET.get("relation") in Relation.values:
+        initial["relation"] = request.GET["relation"]
+    form = ResidentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resident_create(actor=request.user, household=household, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已登记成员：{form.cleaned_data['name']}。")
+            return redirect("residents:household_detail", pk=household.pk)
+    return render(request, "residents/resident_form.html", {"form": form, "household": household, "resident": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("residents.change_resident")
+def resident_update(request, pk: int):
+    resident = get_object_or_404(Resident.objects.restrict(request.user, "change").select_related("household"), pk=pk)
+    household = resident.household
+    initial = {
+        "name": resident.name,
+        "relation": resident.relation,
+        "tags": tags_from_db(resident.tags),
+        "status": resident.status,
+    }
+    form = ResidentForm(request.POST or None, initial=initial, editing=True, masked=selectors.masked(resident))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resident_update(actor=request.user, resident=resident, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已保存成员：{form.cleaned_data['name']}。")
+            return redirect("residents:household_detail", pk=household.pk)
+    response = render(
+        request, "residents/resident_form.html", {"form": form, "household": household, "resident": resident}
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+urlpatterns = [
+    path("", household_list, name="household_list"),
+    path("lookup", resident_lookup, name="lookup"),
+    path("h/new/", household_create, name="household_create"),
+    path("h/<int:pk>/", household_detail, name="household_detail"),
+    path("h/<int:pk>/edit/", household_update, name="household_update"),
+    path("h/<int:pk>/members/new/", resident_create, name="resident_create"),
+    path("r/<int:pk>/edit/", resident_update, name="resident_update"),
+    path("r/<int:pk>/reveal/", resident_reveal, name="resident_reveal"),
+]

@@ -1,0 +1,106 @@
+"""HTML pagination that stays O(page) on big registries.
+
+``paginate_request(request, qs)`` fetches ``page_size + 1`` rows to know whether a next page
+exists and never counts the whole table: the count is capped at ``COUNT_CAP`` (a
+``SELECT COUNT(*)`` over at most ``COUNT_CAP + 1`` rows), and skipped entirely when the result
+fits on the first page. Render with ``{% include "components/pagination.html" %}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .api import COUNT_CAP
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE = 10_000  # deeper pages are refused (offset cost); narrow the search instead
+
+
+@dataclass
+class Page:
+    object_list: list
+    number: int
+    page_size: int
+    has_next: bool
+    count: int
+    count_capped: bool
+    unit: str = "条"
+    previous_query: str = ""
+    next_query: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+    @property
+    def summary(self) -> str:
+        if self.count_capped:
+            total = f"约 {COUNT_CAP}+ {self.unit}"
+        else:
+            total = f"共 {self.count} {self.unit}"
+        if not self.object_list:
+            return total
+        if self.has_previous or self.has_next:
+            return f"{total}，第 {self.start_index}–{self.end_index} {self.unit}"
+        return total
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def page_number(raw) -> int:
+    try:
+        number = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def paginate(qs, *, number: int = 1, page_size: int = DEFAULT_PAGE_SIZE, unit: str = "条") -> Page:
+    number = min(max(int(number), 1), MAX_PAGE)
+    offset = (number - 1) * page_size
+    rows = list(qs[offset : offset + page_size + 1])
+    has_next = len(rows) > page_size
+    rows = rows[:page_size]
+    if number == 1 and not has_next:
+        count = len(rows)
+    else:
+        count = qs.order_by()[: COUNT_CAP + 1].count()
+    return Page(
+        object_list=rows,
+        number=number,
+        page_size=page_size,
+        has_next=has_next,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        unit=unit,
+    )
+
+
+def paginate_request(request, qs, *, page_size: int = DEFAULT_PAGE_SIZE, unit: str = "条", param: str = "page") -> Page:
+    """Paginate by ``?page=``; previous/next links keep every other query parameter."""
+    page = paginate(qs, number=page_number(request.GET.get(param)), page_size=page_size, unit=unit)
+    base = request.GET.copy()
+    base.pop(param, None)
+    if page.has_previous:
+        prev = base.copy()
+        if page.number > 2:
+            prev[param] = str(page.number - 1)
+        page.previous_query = prev.urlencode()
+    if page.has_next:
+        nxt = base.copy()
+        nxt[param] = str(page.number + 1)
+        page.next_query = nxt.urlencode()
+    return page

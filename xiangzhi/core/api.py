@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +13,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import AfterValidator, Field
 
 from .scoping import has_perm
 
@@ -19,6 +21,40 @@ from .scoping import has_perm
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] | None = None
+
+
+# Largest primary key a database row can have (signed 64-bit); path ids are bounded by it
+# so that a huge number is a 422, not an overflow inside the database driver.
+MAX_ID = 2**63 - 1
+
+# Strings may not hold NUL (PostgreSQL rejects it) or lone surrogates (not encodable).
+NO_NUL = r"^[^\x00]*$"
+_FORBIDDEN = re.compile(r"[\x00\ud800-\udfff]")
+FORBIDDEN_CHAR_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
+
+
+def Text(max_length: int, *, min_length: int = 0, pattern: str | None = None, message: str = "格式不正确"):  # noqa: N802
+    """A string input type: bounded length, no NUL/lone surrogates, optional full-match
+    ``pattern`` (ASCII classes only, so that Python and the OpenAPI/ECMA regex agree) with a
+    Chinese ``message``. The pattern is published in the OpenAPI schema."""
+    rx = re.compile(pattern) if pattern else None
+
+    def check(value: str) -> str:
+        if _FORBIDDEN.search(value):
+            raise ValueError(FORBIDDEN_CHAR_MESSAGE)
+        if rx is not None and not rx.fullmatch(value):
+            raise ValueError(message)
+        return value
+
+    return Annotated[
+        str,
+        Field(
+            min_length=min_length,
+            max_length=max_length,
+            json_schema_extra={"pattern": f"^(?:{pattern})$" if pattern else NO_NUL},
+        ),
+        AfterValidator(check),
+    ]
 
 
 # Statuses every authenticated operation may return.
@@ -66,7 +102,7 @@ def require_perm(request, perm: str) -> None:
 _MESSAGES = {
     "missing": "必填项",
     "string_type": "应为文本",
-    "string_too_short": "内容过短",
+    "string_too_short": "不能少于 {min_length} 个字符",
     "string_too_long": "内容过长（最多 {max_length} 个字符）",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
@@ -92,7 +128,10 @@ _MESSAGES = {
     "too_long": "项目过多",
     "value_error": "取值无效",
     "extra_forbidden": "不允许的字段",
-    "string_unicode": "应为文本",
+    "string_unicode": FORBIDDEN_CHAR_MESSAGE,
+    "finite_number": "应为有限数字",
+    "too_short": "项目过少",
+    "uuid_parsing": "格式不正确",
 }
 
 
@@ -147,7 +186,10 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def on_http(request, exc):
-        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        detail = str(exc)
+        if exc.status_code == 400 and detail.startswith("Cannot parse request body"):
+            detail = "请求体不是有效的 JSON"
+        return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 # --- pagination -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
@@ -15,12 +16,22 @@ from django.utils import timezone
 
 from xiangzhi import audit
 from xiangzhi.core.scoping import can_in_area, forget_assignments
+from xiangzhi.core.text import clean_text
 from xiangzhi.org.models import Assignment, Region
 from xiangzhi.org.roles import ROLES
 
 from .models import ApiToken, User, UserSession
 
 GENERIC_LOGIN_ERROR = "用户名或密码不正确，或账户已被暂时锁定。连续失败 5 次将锁定 15 分钟。"
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,150}$")
+
+
+def account_area(username: str) -> str:
+    """Home area of the account a login name refers to ("" for unknown names), so that a
+    township's auditor sees failed logins and lockouts of that township's accounts."""
+    if not username:
+        return ""
+    return User.objects.filter(username=username).values_list("area_code", flat=True).first() or ""
 
 
 def is_staff_user(user) -> bool:
@@ -36,7 +47,7 @@ def login_attempt(*, request, username: str, password: str) -> User | None:
     username = (username or "").strip()[:150]
     user = auth.authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
-        audit.record(None, "auth.login_failed", result="denied", username=username)
+        audit.record(None, "auth.login_failed", result="denied", username=username, area_code=account_area(username))
         return None
     auth.login(request, user)  # cycles the session key (no fixation)
     now = timezone.now()
@@ -44,7 +55,9 @@ def login_attempt(*, request, username: str, password: str) -> User | None:
     request.session["seen_at"] = now.timestamp()
     request.session["staff"] = is_staff_user(user)
     request.session.save()
-    UserSession.objects.create(user=user, session_key=request.session.session_key, ip=request.META.get("REMOTE_ADDR", ""))
+    UserSession.objects.create(
+        user=user, session_key=request.session.session_key, ip=request.META.get("REMOTE_ADDR", "")
+    )
     audit.record(user, "auth.login", user)
     return user
 
@@ -68,25 +81,30 @@ def end_sessions(user: User) -> int:
 
 
 # --- users ---------------------------------------------------------------------------
-def _check_area_admin(actor, area_code: str) -> None:
-    if actor is not None and not can_in_area(actor, "accounts.add_user", area_code):
+def _check_area_admin(actor, area_code: str, perm: str = "accounts.add_user") -> None:
+    if actor is not None and not can_in_area(actor, perm, area_code):
         raise PermissionDenied("无权在该区域管理账户")
 
 
 @transaction.atomic
 def user_create(*, actor, username: str, password: str, full_name: str = "", area_code: str = "") -> User:
     username = (username or "").strip()
+    full_name = clean_text(full_name)
     errors = {}
     if not username:
         errors["username"] = "请填写用户名"
-    elif User.objects.filter(username=username).exists():
+    elif not USERNAME_RE.match(username):
+        errors["username"] = "用户名只能包含英文字母、数字和 _ . @ + -，最多 150 个字符"
+    elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = "该用户名已被使用"
+    if len(full_name) > 50:
+        errors["full_name"] = "姓名最多 50 个字"
     if area_code and not Region.objects.filter(code=area_code).exists():
         errors["area_code"] = "区域不存在"
     if errors:
         raise ValidationError(errors)
     _check_area_admin(actor, area_code)
-    user = User(username=username, full_name=full_name.strip(), area_code=area_code)
+    user = User(username=username, full_name=full_name, area_code=area_code)
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -99,6 +117,9 @@ def user_create(*, actor, username: str, password: str, full_name: str = "", are
 
 @transaction.atomic
 def user_set_password(*, actor, user: User, password: str) -> None:
+    """Set a new password (an administrator's reset): every session and token of the user ends."""
+    if actor is not None and actor.pk != user.pk:
+        _check_area_admin(actor, user.area_code or "", "accounts.change_user")
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -114,7 +135,9 @@ def user_set_password(*, actor, user: User, password: str) -> None:
 def user_disable(*, actor, user: User) -> None:
     """Disable an account: every web session and API token it has dies now."""
     if actor is not None:
-        _check_area_admin(actor, user.area_code or "")
+        if actor.pk == user.pk:
+            raise ValidationError({"is_active": "不能停用自己的账户"})
+        _check_area_admin(actor, user.area_code or "", "accounts.change_user")
     user.is_active = False
     user.save(update_fields=["is_active"])
     n_sessions = end_sessions(user)
@@ -125,7 +148,7 @@ def user_disable(*, actor, user: User) -> None:
 @transaction.atomic
 def user_enable(*, actor, user: User) -> None:
     if actor is not None:
-        _check_area_admin(actor, user.area_code or "")
+        _check_area_admin(actor, user.area_code or "", "accounts.change_user")
     user.is_active = True
     user.save(update_fields=["is_active"])
     audit.record(actor, "accounts.user_enable", user)
@@ -159,9 +182,7 @@ def assignment_add(*, actor, user: User, area_code: str, role: str) -> Assignmen
 def assignment_remove(*, actor, assignment: Assignment) -> None:
     if actor is not None and not can_in_area(actor, "org.delete_assignment", assignment.area_code):
         raise PermissionDenied("无权在该区域撤销岗位")
-    audit.record(
-        actor, "org.assignment_remove", assignment, user_id=assignment.user_id, role=assignment.role
-    )
+    audit.record(actor, "org.assignment_remove", assignment, user_id=assignment.user_id, role=assignment.role)
     assignment.delete()
 
 
@@ -175,7 +196,7 @@ def token_issue(*, request, username: str, password: str) -> str | None:
     username = (username or "").strip()[:150]
     user = auth.authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
-        audit.record(None, "auth.token_failed", result="denied", username=username)
+        audit.record(None, "auth.token_failed", result="denied", username=username, area_code=account_area(username))
         return None
     raw = "xz_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(

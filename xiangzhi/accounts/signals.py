@@ -4,4 +4,9 @@ from xiangzhi import audit
 
 
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    audit.record(None, "auth.lockout", result="locked", username=(username or "")[:150], ip=ip_address or "")
+    from .services import account_area
+
+    username = (username or "")[:150]
+    audit.record(
+        None, "auth.lockout", result="locked", username=username, ip=ip_address or "", area_code=account_area(username)
+    )

@@ -1,5 +1,6 @@
 import re
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 CLASSES = [
@@ -27,3 +28,14 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return f"密码至少包含大写字母、小写字母、数字、符号中的 {self.min_classes} 类。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with a Chinese message (Django 5.2's zh_Hans catalogue misses
+    the reworded message, so it would show in English)."""
+
+    def get_error_message(self):
+        return f"密码太短，至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self):
+        return f"密码至少需要 {self.min_length} 个字符。"

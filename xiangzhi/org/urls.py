@@ -1,6 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "org"
-urlpatterns: list = []
+urlpatterns = [
+    path("regions/", views.region_list, name="region_list"),
+    path("regions/<str:code>/", views.region_detail, name="region_detail"),
+    path("regions/<str:code>/children/", views.region_children, name="region_children"),
+    path("regions/<str:code>/grids/", views.grid_create, name="grid_create"),
+    path("regions/<str:code>/edit/", views.grid_update, name="grid_update"),
+]

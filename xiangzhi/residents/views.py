@@ -149,8 +149,8 @@ def household_list(request):
     return response
 
 
-@require_POST
 @permission_required("residents.view_resident")
+@require_POST
 def resident_lookup(request):
     """Exact lookup by full ID number, by POST so the number never appears in a URL."""
     raw = request.POST.get("id_number", "")

@@ -303,16 +303,17 @@ class Register:
             ws.column_dimensions[get_column_letter(i)].width = c.width
         ncols = max(len(columns), 1)
         last = get_column_letter(ncols)
+        header_row = 3 if subtitle else 2
+        ws.freeze_panes = f"A{header_row + 1}"  # before the first row: the sheet view is written first
+        ws.print_title_rows = f"{header_row}:{header_row}"
         title_cell = WriteOnlyCell(ws, value=safe_cell(title or self.title))
         title_cell.font = Font(bold=True, size=14)
         title_cell.alignment = Alignment(horizontal="center")
         ws.append([title_cell])
         ws.merged_cells.add(f"A1:{last}1")
-        header_row = 2
         if subtitle:
             ws.append([safe_cell(subtitle)])
             ws.merged_cells.add(f"A2:{last}2")
-            header_row = 3
         bold = Font(bold=True)
         heads = []
         for c in columns:
@@ -320,8 +321,6 @@ class Register:
             cell.font = bold
             heads.append(cell)
         ws.append(heads)
-        ws.freeze_panes = f"A{header_row + 1}"
-        ws.print_title_rows = f"{header_row}:{header_row}"
         count = 0
         for obj in objects:
             count += 1

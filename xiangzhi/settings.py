@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs page (Swagger UI) from its own static files, not a CDN
     "template_partials",
     "axes",
     "django_tasks",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "xiangzhi.residents",
     "xiangzhi.notifications",
     "xiangzhi.cases",
+    "xiangzhi.portal",
 ]
 
 MIDDLEWARE = [

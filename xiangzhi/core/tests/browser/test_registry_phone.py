@@ -67,3 +67,12 @@ def test_login_page_on_phone_is_local_and_fits(phone):
     static = [u for u in phone.requests.urls if "/static/" in u]
     assert static, "the login page loads its CSS from /static/"
     assert not phone.requests.foreign, f"requests left the server: {phone.requests.foreign}"
+
+
+def test_api_docs_page_loads_without_a_cdn(phone):
+    """/api/v1/docs renders Swagger UI from the app's own static files."""
+    page = phone.page
+    phone.goto("/api/v1/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "乡治 API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert not phone.requests.foreign, f"requests left the server: {phone.requests.foreign}"

@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "xiangzhi.residents",
     "xiangzhi.notifications",
     "xiangzhi.cases",
-    "xiangzhi.portal",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,38 @@
+"""URLconf for the benchmarks: the project's URLs plus a bare view that runs the registry
+list's query (same filter, order and limit) and renders it with a minimal template. It is
+the baseline the real page is compared with: same middleware, same session, same query,
+none of the page's own work (scope resolution, filters, badges, layout)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.template import engines
+from django.urls import include, path
+
+from xiangzhi.residents.models import Household, SearchKey
+
+PAGE = 20
+
+TEMPLATE = engines["django"].from_string(
+    "<!doctype html><title>bare</title><table>"
+    "{% for h in rows %}<tr><td>{{ h.number }}</td><td>{{ h.head_name }}</td><td>{{ h.address }}</td>"
+    "<td>{{ h.member_count }}</td><td>{{ h.area_code }}</td></tr>{% endfor %}</table>"
+)
+
+
+def bare_queryset(area: str, q: str = ""):
+    qs = Household.objects.filter(area_code__startswith=area)
+    if q:
+        qs = qs.filter(pk__in=SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff").values("household_id"))
+    return qs.order_by("area_code", "number", "id")
+
+
+@login_required
+def bare_list(request):
+    rows = list(bare_queryset(request.GET.get("area", ""), request.GET.get("q", ""))[: PAGE + 1])
+    return HttpResponse(TEMPLATE.render({"rows": rows[:PAGE]}, request))
+
+
+urlpatterns = [
+    path("bench/bare/", bare_list),
+    path("", include("xiangzhi.urls")),
+]

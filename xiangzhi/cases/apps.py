@@ -10,3 +10,4 @@ class CasesConfig(AppConfig):
         from xiangzhi.core.periodic import register
 
         register("escalate_overdue_cases", 600)
+        from . import workbench  # noqa: F401  (registers the home work-bench panel)

@@ -7,6 +7,7 @@ from .scoping import has_perm
 # (label, url name, permission or None for any logged-in user, icon letter)
 NAV = [
     ("工作台", "core:home", None),
+    ("矛盾纠纷/信访", "cases:queue", "cases.view_case"),
     ("一户一档", "residents:household_list", "residents.view_household"),
     ("户籍导入", "residents:import", "residents.import_household"),
     ("区划与网格", "org:region_list", "org.view_region"),
@@ -30,4 +31,12 @@ def shell(request):
             continue
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
-    return {"nav": items}
+    return {"nav": items, "unread_messages": lambda: _unread(user)}
+
+
+def _unread(user):
+    """Unread in-app messages (evaluated only where the navbar shows the badge)."""
+    from xiangzhi.notifications.models import Message
+
+    n = Message.objects.filter(user=user, read_at__isnull=True)[:100].count()
+    return "99+" if n > 99 else n

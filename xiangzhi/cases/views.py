@@ -1,0 +1,1033 @@
+"""Staff pages of the case engine: the work queue, registration (also from a grid worker's
+phone, with photos), the case page with its timeline and action forms, records (meetings,
+mediation, follow-up, skip-level, attachments), the printable mediation agreement, and the
+township's configuration (categories, time limits).
+
+Reads go through ``selectors`` (``restrict(user, action)``): out of scope → 404; a role
+without an area-scoped case permission → 403 (villagers follow their own cases on the
+portal, not here); anonymous → login. Writes go through ``services`` / ``config``.
+Action endpoints answer an illegal transition with 409, bad input with 400 and field
+messages, a permission the post lacks with 403 — and write nothing in each case.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xiangzhi.core import crypto, periods
+from xiangzhi.core.masking import mask_phone
+from xiangzhi.core.paging import paginate_request
+from xiangzhi.core.pinyin import normalize_query
+from xiangzhi.core.scoping import _assignments, can_in_area, has_perm, scopes_for
+from xiangzhi.core.uploads import check_upload
+from xiangzhi.core.views import PERMISSION
+from xiangzhi.org.models import Assignment, Region
+from xiangzhi.org.roles import ROLES
+from xiangzhi.residents import selectors as registry
+
+from . import config, selectors, services, ui, workflow
+from .choices import ENDED_STATUSES, OPEN_STATUSES, Channel, Kind, Level, MediationResult, PartyRole, Status
+from .forms import (
+    ACTION_FORMS,
+    ACTION_HINTS,
+    DESTINATIONS,
+    MAX_PARTIES,
+    RECORD_FORMS,
+    STATUS_FILTERS,
+    CaseCreateForm,
+    CategoryAddForm,
+    CategoryRenameForm,
+    MediationForm,
+    apply_service_errors,
+    assist_params,
+    new_token,
+    party_forms,
+)
+from .models import Attachment, Case, CaseParty, Category, Mediation
+from .selectors import CaseFilters
+
+PAGE_SIZE = 20
+MAX_PK = 2**63 - 1
+MAX_PHOTOS = 9
+FULL_ID = re.compile(r"^\s*\d{17}[\dXx]\s*$")
+TABS = [("todo", "我的待办"), ("lead", "我的包案"), ("all", "全部")]
+RESULTS_TARGET = "case-results"
+VILLAGER_MESSAGE = "村民请在“村民服务”页面凭查询码查看本户事项"
+
+
+# --- access ------------------------------------------------------------------------------
+def staff_view(perm: str = "cases.view_case"):
+    """Login, then ``perm`` over some area (own-household scopes do not count: villagers
+    use the portal). Classified as a permission route for the route census."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            areas, own = scopes_for(request.user, perm)
+            if not areas:
+                raise PermissionDenied(VILLAGER_MESSAGE if own else "您的岗位没有此项权限")
+            return view(request, *args, **kwargs)
+
+        wrapper.xz_access = PERMISSION
+        wrapper.xz_perm = perm
+        return wrapper
+
+    return deco
+
+
+def _pk(value) -> int:
+    if value is None or not 0 < int(value) <= MAX_PK:
+        raise Http404
+    return int(value)
+
+
+def _case(user, pk) -> Case:
+    """The case with its warning annotation, if in the user's view scope; else 404."""
+    qs = selectors.with_warning(selectors.cases_for(user)).select_related(
+        "category__parent", "lead", "handler", "first_responsible", "household", "related_case"
+    )
+    return get_object_or_404(qs, pk=_pk(pk))
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_PK else None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value).strip()) if value else None
+    except ValueError:
+        return None
+
+
+# --- queue -------------------------------------------------------------------------------
+def _lead_options(user) -> list[dict]:
+    """People who may lead cases in the user's scope (inside it or above it). One query."""
+    prefixes, _ = scopes_for(user, "cases.view_case")
+    cond = Q()
+    for p in prefixes:
+        cond |= Q(area_code__startswith=p) | Q(area_code__in=[p[:n] for n in (6, 9, 12) if len(p) > n])
+    roles = [code for code, role in ROLES.items() if role.permissions.get("cases.assign_case") == "area"]
+    rows = (
+        Assignment.objects.filter(cond, role__in=roles, user__is_active=True)
+        .select_related("user")
+        .order_by("area_code", "user__full_name", "user__username")
+    )
+    seen = {}
+    for a in rows:
+        seen.setdefault(a.user_id, {"id": a.user_id, "label": a.user.display_name})
+    return list(seen.values())
+
+
+def _queue_filters(request, *, areas, categories, leads) -> dict:
+    get = request.GET
+    user = request.user
+
+    def pick(name, allowed):
+        value = get.get(name, "")
+        return value if value in allowed else ""
+
+    default_tab = "todo" if has_perm(user, "cases.handle_case") else "all"
+    category = _int(get.get("category"))
+    lead = _int(get.get("lead"))
+    q = (get.get("q") or "").strip()[:50]
+    id_in_query = bool(FULL_ID.match(q))
+    return {
+        "tab": pick("tab", [t for t, _ in TABS]) or default_tab,
+        "kind": pick("kind", Kind.values),
+        "level": pick("level", Level.values),
+        "status": pick("status", [s for s, _ in STATUS_FILTERS]),
+        "category": category if category in categories else None,
+        "area": pick("area", {a["code"] for a in areas}),
+        "lead": lead if lead in {p["id"] for p in leads} else None,
+        "from": _date(get.get("from")),
+        "to": _date(get.get("to")),
+        "q": "" if id_in_query else q,
+        "mine": get.get("mine") == "1",
+        "id_in_query": id_in_query,
+    }
+
+
+def _queue_qs(user, f: dict):
+    filters = CaseFilters(
+        kind=f["kind"],
+        level=f["level"],
+        status=f["status"],
+        category=f["category"],
+        area_code=f["area"],
+        lead=f["lead"],
+        received_from=f["from"],
+        received_to=f["to"],
+        q=f["q"],
+        mine=f["mine"],
+    )
+    if f["tab"] == "lead":  # 我的包案 (selectors.my_lead_cases), keeping the other filters
+        filters.lead = user.pk
+        filters.status = filters.status or "open"
+    qs = selectors.case_list(user=user, filters=filters)
+    if f["tab"] == "todo":
+        qs = qs.filter(ui.todo_q(user))
+    return qs.select_related("category__parent", "lead", "handler")
+
+
+def decorate(rows) -> None:
+    """Area labels for a page of cases in one query; current deadline per row."""
+    labels = ui.area_labels(c.area_code for c in rows) if rows else {}
+    for c in rows:
+        c.area_label = labels.get(c.area_code, c.area_code)
+        c.current_due = ui.current_due(c)
+        c.status_badge = ui.STATUS_BADGE.get(c.status, "bg-secondary-lt")
+        c.kind_badge = ui.KIND_BADGE.get(c.kind, "bg-secondary-lt")
+
+
+def _query_without(f: dict, *keys) -> str:
+    from urllib.parse import urlencode
+
+    params = {
+        "tab": f["tab"],
+        "kind": f["kind"],
+        "level": f["level"],
+        "status": f["status"],
+        "category": f["category"] or "",
+        "area": f["area"],
+        "lead": f["lead"] or "",
+        "from": f["from"].isoformat() if f["from"] else "",
+        "to": f["to"].isoformat() if f["to"] else "",
+        "q": f["q"],
+        "mine": "1" if f["mine"] else "",
+    }
+    return urlencode({k: v for k, v in params.items() if v and k not in keys})
+
+
+@require_GET
+@staff_view()
+def queue(request):
+    user = request.user
+    areas = ui.case_areas(user)
+    townships = {a["code"][:9] for a in areas}
+    categories = list(config.categories_for(townships, active_only=False))
+    leads = _lead_options(user)
+    f = _queue_filters(request, areas=areas, categories={c.pk for c in categories}, leads=leads)
+    page = paginate_request(request, _queue_qs(user, f), page_size=PAGE_SIZE, unit="件")
+    decorate(page.object_list)
+    context = {
+        "page": page,
+        "f": f,
+        "tabs": [{"code": t, "label": label, "query": _query_without({**f, "tab": t})} for t, label in TABS],
+        "areas": areas,
+        "villages": [a for a in areas if a["level"] == "village"],
+        "category_tree": config.category_tree(categories),
+        "leads": leads,
+        "kinds": Kind.choices,
+        "levels": Level.choices,
+        "statuses": STATUS_FILTERS,
+        "can_add": bool(scopes_for(user, "cases.add_case")[0]),
+        "can_configure": has_perm(user, "cases.configure_case"),
+        "filtered": any(
+            f[k] for k in ("kind", "level", "status", "category", "area", "lead", "from", "to", "q", "mine")
+        ),
+    }
+    if request.htmx and request.htmx.target == RESULTS_TARGET:
+        response = render(request, "cases/queue.html#results", context)
+    else:
+        response = render(request, "cases/queue.html", context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+# --- registration ------------------------------------------------------------------------
+def _create_setup(user):
+    areas = ui.case_areas(user, "cases.add_case")
+    townships = {a["code"][:9] for a in areas}
+    categories = list(config.categories_for(townships))
+    return areas, categories
+
+
+def _household(user, raw):
+    pk = _int(raw)
+    if pk is None:
+        return None
+    return registry.households_for(user).filter(pk=pk).first()
+
+
+def _members(user, household) -> list:
+    if household is None:
+        return []
+    return list(registry.residents_for(user).filter(household=household, status="active").order_by("id"))
+
+
+def _repeat_rows(user, *, area_code: str, household, names, category) -> list[Case]:
+    """Suggested earlier cases (same household or party names, same village, 12 months),
+    limited to what the user may see."""
+    if not area_code:
+        return []
+    ids = [
+        c.pk
+        for c in services.repeat_candidates(area_code=area_code, household=household, names=names, category=category)
+    ]
+    if not ids:
+        return []
+    rows = list(
+        selectors.cases_for(user).filter(pk__in=ids).select_related("category__parent").order_by("-received_at")
+    )
+    decorate(rows)
+    return rows
+
+
+def _names_from(data) -> list[str]:
+    names = []
+    for i in range(MAX_PARTIES):
+        name = (data.get(f"party-{i}-name") or "").strip()
+        if name:
+            names.append(name[:100])
+    if data.get("contact_name"):
+        names.append(data["contact_name"].strip()[:50])
+    return names
+
+
+def _create_context(request, form, parties, *, household, members, repeats, photo_errors=(), areas=()):
+    labels = ui.area_labels([household.area_code]) if household else {}
+    return {
+        "form": form,
+        "parties": parties,
+        "household": household,
+        "household_area": labels.get(household.area_code, "") if household else "",
+        "members": members,
+        "repeats": repeats,
+        "related_choice": str(form["related_case"].value() or ""),
+        "photo_errors": list(photo_errors),
+        "assist_params": assist_params(),
+        "max_photos": MAX_PHOTOS,
+        "areas": areas,
+    }
+
+
+def _party_payload(parties) -> list[dict]:
+    return [p for p in (f.party() for f in parties) if p]
+
+
+def _save_case(user, form, parties, household, related, photos):
+    """Registration and its photos in one transaction: a bad photo aborts everything.
+    A repeated idempotency key (double click) returns the first case and adds nothing."""
+    d = form.cleaned_data
+    key = d.get("idempotency_key") or None
+    saved_files = []
+    try:
+        with transaction.atomic():
+            replay = bool(key) and Case.objects.filter(idempotency_key=key).exists()
+            case = services.case_register(
+                actor=user,
+                kind=d["kind"],
+                channel=d["channel"],
+                area_code=d["area_code"],
+                title=d["title"],
+                description=d["description"],
+                category=d["category"],
+                household=household,
+                contact_name=d.get("contact_name") or "",
+                contact_phone=d.get("contact_phone") or None,
+                parties=_party_payload(parties),
+                received_at=d.get("received_at"),
+                related_case=related,
+                idempotency_key=key,
+            )
+            if not replay and not case.attachments.exists():
+                for upload in photos:
+                    saved_files.append(services.attachment_add(actor=user, case=case, upload=upload).file.name)
+    except Exception:
+        from django.core.files.storage import default_storage
+
+        for name in saved_files:  # the rows rolled back; do not leave their files behind
+            try:
+                default_storage.delete(name)
+            except OSError:
+                pass
+        raise
+    return case, replay
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("cases.add_case")
+def case_create(request):
+    user = request.user
+    areas, categories = _create_setup(user)
+    default_channel = Channel.GRID_REPORT if any(r == "grid_worker" for _, r in _assignments(user)) else Channel.WALK_IN
+    initial = {"kind": Kind.DISPUTE, "channel": default_channel, "idempotency_key": new_token()}
+    wanted_household = _household(user, request.GET.get("household")) if request.method == "GET" else None
+    if wanted_household is not None:
+        initial["household"] = wanted_household.pk
+        if any(a["code"] == wanted_household.area_code for a in areas):
+            initial["area_code"] = wanted_household.area_code
+    data = request.POST if request.method == "POST" else None
+    form = CaseCreateForm(data, areas=areas, categories=categories, initial=initial)
+    household = _household(user, data.get("household")) if data else wanted_household
+    members = _members(user, household)
+    parties = party_forms(data, members=members)
+    photo_errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        photos = [f for f in request.FILES.getlist("photos") if f]
+        valid = form.is_valid()
+        valid = all([p.is_valid() for p in parties]) and valid
+        if data.get("household") and household is None:
+            form.add_error(None, "所选的户不存在或不在您的管辖范围内，请重新搜索选择")
+            valid = False
+        if len(photos) > MAX_PHOTOS:
+            photo_errors.append(f"一次最多上传 {MAX_PHOTOS} 个文件")
+        for upload in photos:
+            try:
+                check_upload(upload, field="photos")
+            except ValidationError as exc:
+                photo_errors.append(f"{upload.name}：{exc.message_dict['photos'][0]}")
+        related = None
+        if valid and form.cleaned_data.get("related_case"):
+            related = selectors.cases_for(user).filter(pk=form.cleaned_data["related_case"]).first()
+            if related is None:
+                form.add_error(None, "关联事项不存在或不在您的管辖范围内")
+        if form.is_valid() and valid and not photo_errors:
+            try:
+                case, replay = _save_case(user, form, parties, household, related, photos)
+            except ValidationError as exc:
+                errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+                for key, msgs in errors.items():
+                    if key == "file":
+                        photo_errors.extend(msgs)
+                    else:
+                        form.add_error(key if key in form.fields else None, msgs)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or "无权在该区域登记事项")
+            else:
+                if replay:
+                    messages.info(request, f"该事项已登记（查询码 {case.tracking_code}），未重复登记。")
+                else:
+                    messages.success(
+                        request, f"事项已登记，查询码 {case.tracking_code}。请告知群众凭查询码和手机后四位查询进度。"
+                    )
+                return redirect("cases:detail", pk=case.pk)
+        status = 400
+    area = form["area_code"].value() or (household.area_code if household else "")
+    category = form.cleaned_data.get("category") if form.is_bound and hasattr(form, "cleaned_data") else None
+    repeats = (
+        _repeat_rows(user, area_code=area, household=household, names=_names_from(data or {}), category=category)
+        if household or data
+        else []
+    )
+    context = _create_context(
+        request,
+        form,
+        parties,
+        household=household,
+        members=members,
+        repeats=repeats,
+        photo_errors=photo_errors,
+        areas=areas,
+    )
+    response = render(request, "cases/case_form.html", context, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+@staff_view("cases.add_case")
+def household_search(request):
+    """htmx: households matching a name, pinyin or initials (lcx → 刘长喜) in scope."""
+    user = request.user
+    q = (request.GET.get("q") or "")[:50]
+    area = request.GET.get("area_code") or ""
+    rows: list = []
+    searched = bool(normalize_query(q)) and not FULL_ID.match(q)
+    if searched:
+        areas = {a["code"] for a in ui.case_areas(user, "cases.add_case")}
+        village = area[:12] if area in areas else ""
+        rows = list(registry.household_list(user=user, q=q, area_code=village)[:8])
+        labels = ui.area_labels(h.area_code for h in rows)
+        for h in rows:
+            h.area_label = labels.get(h.area_code, h.area_code)
+    return render(
+        request,
+        "cases/_household_results.html",
+        {"rows": rows, "searched": searched, "q": q, "assist_params": assist_params()},
+    )
+
+
+@require_POST
+@staff_view("cases.add_case")
+def create_assist(request):
+    """htmx: after a household is picked (or cleared), or party names change: the chosen
+    household, the party rows with its members, and repeat-petition suggestions."""
+    user = request.user
+    data = request.POST.copy()
+    areas, categories = _create_setup(user)
+    if data.get("clear_household"):
+        data["household"] = ""
+    if data.get("pick_household"):
+        data["household"] = data["pick_household"]
+    household = _household(user, data.get("household"))
+    if household is not None and data.get("pick_household"):
+        codes = {a["code"] for a in areas}
+        area = data.get("area_code", "")
+        if household.area_code in codes and not household.area_code.startswith(area or "-"):
+            data["area_code"] = household.area_code
+        elif not area and household.area_code[:12] in codes:
+            data["area_code"] = household.area_code[:12]
+    members = _members(user, household)
+    if household is None or data.get("clear_household"):
+        for i in range(MAX_PARTIES):  # a chosen member stays as a free-text name
+            data[f"party-{i}-resident"] = ""
+    form = CaseCreateForm(data, areas=areas, categories=categories)
+    category = None
+    cat_pk = _int(data.get("category"))
+    if cat_pk:
+        category = next((c for c in categories if c.pk == cat_pk), None)
+    parties = party_forms(data, members=members)
+    for p in parties:  # names of chosen members, without showing errors
+        p.is_valid()
+    names = _names_from(data)
+    for p in parties:
+        if p.cleaned_data.get("resident") is not None:
+            names.append(p.cleaned_data["resident"].name)
+    area_code = data.get("area_code") or (household.area_code if household else "")
+    repeats = _repeat_rows(user, area_code=area_code, household=household, names=names, category=category)
+    context = _create_context(
+        request, form, parties, household=household, members=members, repeats=repeats, areas=areas
+    )
+    only_repeats = data.get("part") == "repeats"
+    context["oob"] = not only_repeats
+    context["area_form"] = CaseCreateForm(
+        areas=areas, categories=categories, initial={"area_code": data.get("area_code", "")}
+    )
+    template = "cases/case_form.html#repeats" if only_repeats else "cases/_assist.html"
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
+
+
+# --- case page ---------------------------------------------------------------------------
+def _parties(user, case) -> list[CaseParty]:
+    parties = list(case.parties.all())
+    ids = [p.resident_id for p in parties if p.resident_id]
+    visible = {r.pk: r for r in registry.residents_for(user).filter(pk__in=ids)} if ids else {}
+    for p in parties:
+        resident = visible.get(p.resident_id)
+        p.masked = registry.masked(resident) if resident is not None else None
+        p.linked = p.resident_id is not None
+    return parties
+
+
+def _contact_phone(case) -> str:
+    if not case.contact_phone_enc:
+        return ""
+    return mask_phone(crypto.decrypt(bytes(case.contact_phone_enc)))
+
+
+def _events(case) -> list:
+    levels = dict(Level.choices)
+    events = list(selectors.timeline(case=case))
+    for e in events:
+        e.label = ui.event_label(e.action)
+        moved = e.from_level and e.to_level and e.from_level != e.to_level
+        e.level_move = (
+            f"{levels.get(e.from_level, e.from_level)}级 → {levels.get(e.to_level, e.to_level)}级" if moved else ""
+        )
+    return events
+
+
+@require_GET
+@staff_view()
+def case_detail(request, pk: int):
+    user = request.user
+    case = _case(user, pk)
+    decorate([case])
+    area = case.area_code
+    ended = case.status in ENDED_STATUSES
+    can_record = not ended and can_in_area(user, "cases.change_case", area)
+    pending = ui.pending_extension(case) if case.status in (Status.ASSIGNED, Status.IN_PROGRESS) else None
+    mediations = list(case.mediations.prefetch_related("mediators").order_by("held_at", "id"))
+    context = {
+        "case": case,
+        "area_path": case.area_label,
+        "village": ui.village_name(area),
+        "contact_phone": _contact_phone(case),
+        "parties": _parties(user, case),
+        "attachments": list(case.attachments.order_by("id")),
+        "meetings": list(case.meetings.order_by("held_at", "id")),
+        "mediations": mediations,
+        "follow_ups": list(case.follow_ups.select_related("by").order_by("at", "id")),
+        "skip_levels": list(case.skip_levels.order_by("occurred_on", "id")),
+        "events": _events(case),
+        "actions": ui.actions_for(user, case, pending=pending),
+        "pending_extension": pending,
+        "can_record": can_record,
+        "can_follow_up": case.status == Status.CLOSED and can_in_area(user, "cases.change_case", area),
+        "can_skip_level": can_in_area(user, "cases.change_case", area),
+        "repeats": list(selectors.cases_for(user).filter(related_case=case).only("pk", "tracking_code", "title")[:10]),
+        "levels": [
+            (code, label, workflow.level_index(code) <= workflow.level_index(case.level))
+            for code, label in Level.choices
+        ],
+        "is_open": case.status in OPEN_STATUSES,
+    }
+    response = render(request, "cases/case_detail.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+# --- actions -----------------------------------------------------------------------------
+def _call_action(action: str, *, actor, case, form) -> Case:
+    kwargs = form.service_kwargs()
+    if action in ("resolve", "fail"):
+        return getattr(services, f"case_{action}")(actor=actor, case=case, note=kwargs["note"])
+    if action == "return":
+        return services.case_return(actor=actor, case=case, reason=kwargs["reason"])
+    return getattr(services, f"case_{action}")(actor=actor, case=case, **kwargs)
+
+
+def _form_for(action, case, user, data=None):
+    form_class = ACTION_FORMS[action]
+    extra = {}
+    if action == "assign":
+        extra = {"leads": ui.lead_candidates(case), "handlers": ui.handler_candidates(case)}
+    return form_class(data, case=case, user=user, **extra)
+
+
+def _render_form(request, template: str, context: dict, status: int = 200):
+    name = f"{template}#form" if request.htmx else template
+    response = render(request, name, context, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+def _done(request, case, message: str):
+    messages.success(request, message)
+    url = reverse("cases:detail", args=[case.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view()
+def case_action(request, pk: int, action: str):
+    """GET: the form of one workflow action. POST: run it through its service."""
+    if action not in ACTION_FORMS:
+        raise Http404
+    user = request.user
+    case = _case(user, pk)
+    spec = workflow.ACTIONS[action]
+    context = {"case": case, "action": action, "label": spec.label, "hint": ACTION_HINTS.get(action, "")}
+    try:
+        workflow.target(case.status, action)
+    except workflow.IllegalTransition as exc:
+        context.update(form=_form_for(action, case, user), error=exc.message)
+        return _render_form(request, "cases/action_form.html", context, status=409)
+    if request.method == "GET":
+        context["form"] = _form_for(action, case, user)
+        return _render_form(request, "cases/action_form.html", context)
+    form = _form_for(action, case, user, request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _render_form(request, "cases/action_form.html", context, status=400)
+    try:
+        _call_action(action, actor=user, case=case, form=form)
+    except workflow.IllegalTransition as exc:
+        context["error"] = exc.message
+        return _render_form(request, "cases/action_form.html", context, status=409)
+    except ValidationError as exc:
+        apply_service_errors(form, exc, form.field_map)
+        return _render_form(request, "cases/action_form.html", context, status=400)
+    except PermissionDenied as exc:
+        context["error"] = str(exc) or "您的岗位不能执行此操作"
+        return _render_form(request, "cases/action_form.html", context, status=403)
+    return _done(request, case, f"已{spec.label}。")
+
+
+# --- records -----------------------------------------------------------------------------
+def _record_form(kind, case, user, data=None):
+    label, form_class = RECORD_FORMS[kind]
+    extra = {}
+    if form_class is MediationForm:
+        extra["mediators"] = ui.mediator_candidates(case)
+    return form_class(data, case=case, user=user, **extra)
+
+
+def _save_record(kind, *, user, case, form, files):
+    d = form.cleaned_data
+    if kind == "meeting":
+        return services.meeting_add(
+            actor=user,
+            case=case,
+            kind=d["kind"],
+            held_at=d["held_at"],
+            place=d["place"],
+            participants=d["participants"],
+            minutes=d.get("minutes", ""),
+        )
+    if kind == "mediation":
+        kw = form.service_kwargs()
+        return services.mediation_add(
+            actor=user,
+            case=case,
+            held_at=kw["held_at"],
+            result=kw["result"],
+            mediators=kw["mediators"],
+            mediator_names=kw.get("mediator_names", ""),
+            place=kw.get("place", ""),
+            facts=kw.get("facts", ""),
+            terms=kw.get("terms", ""),
+        )
+    if kind == "follow_up":
+        return services.follow_up_add(
+            actor=user, case=case, satisfaction=d["satisfaction"], note=d.get("note", ""), reopen=bool(d.get("reopen"))
+        )
+    if kind == "skip_level":
+        return services.skip_level_record(
+            actor=user, case=case, occurred_on=d["occurred_on"], destination=d["destination"], note=d.get("note", "")
+        )
+    if kind == "attachment":
+        if not files:
+            raise ValidationError({"photos": "请选择要上传的照片或 PDF 文件"})
+        if len(files) > MAX_PHOTOS:
+            raise ValidationError({"photos": f"一次最多上传 {MAX_PHOTOS} 个文件"})
+        saved = []
+        try:
+            with transaction.atomic():
+                for upload in files:
+                    try:
+                        saved.append(services.attachment_add(actor=user, case=case, upload=upload).file.name)
+                    except ValidationError as exc:
+                        msg = (
+                            exc.message_dict.get("file", exc.messages)[0]
+                            if hasattr(exc, "error_dict")
+                            else exc.messages[0]
+                        )
+                        raise ValidationError({"photos": f"{upload.name}：{msg}"})
+        except Exception:
+            from django.core.files.storage import default_storage
+
+            for name in saved:
+                try:
+                    default_storage.delete(name)
+                except OSError:
+                    pass
+            raise
+        return saved
+    raise Http404
+
+
+RECORD_DONE = {
+    "meeting": "已记录会议。",
+    "mediation": "已记录调解。",
+    "follow_up": "已记录回访。",
+    "skip_level": "已记录越级访。",
+    "attachment": "附件已上传。",
+}
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view()
+def case_record(request, pk: int, kind: str):
+    """GET: the form of one record (meeting, mediation, follow-up, skip-level, attachment).
+    POST: save it through its service."""
+    if kind not in RECORD_FORMS:
+        raise Http404
+    user = request.user
+    case = _case(user, pk)
+    label, _ = RECORD_FORMS[kind]
+    context = {
+        "case": case,
+        "kind": kind,
+        "label": label,
+        "destinations": DESTINATIONS,
+        "parties": list(case.parties.all()) if kind == "mediation" else [],
+    }
+    if request.method == "GET":
+        context["form"] = _record_form(kind, case, user)
+        return _render_form(request, "cases/record_form.html", context)
+    form = _record_form(kind, case, user, request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _render_form(request, "cases/record_form.html", context, status=400)
+    try:
+        _save_record(kind, user=user, case=case, form=form, files=[f for f in request.FILES.getlist("photos") if f])
+    except workflow.IllegalTransition as exc:
+        context["error"] = exc.message
+        return _render_form(request, "cases/record_form.html", context, status=409)
+    except ValidationError as exc:
+        apply_service_errors(form, exc, {"file": "photos"})
+        return _render_form(request, "cases/record_form.html", context, status=400)
+    except PermissionDenied as exc:
+        context["error"] = str(exc) or "您的岗位不能执行此操作"
+        return _render_form(request, "cases/record_form.html", context, status=403)
+    return _done(request, case, RECORD_DONE[kind])
+
+
+# --- attachments -------------------------------------------------------------------------
+@require_GET
+@staff_view()
+def attachment(request, pk: int, aid: int):
+    """Stream an attachment only when its case is in the user's scope (404 otherwise)."""
+    case = _case(request.user, pk)
+    att = get_object_or_404(Attachment.objects.filter(case=case), pk=_pk(aid))
+    try:
+        handle = att.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404
+    is_image = att.content_type.startswith("image/")
+    response = FileResponse(handle, content_type=att.content_type, as_attachment=not is_image, filename=att.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- mediation agreement -----------------------------------------------------------------
+CN_DIGITS = "〇一二三四五六七八九"
+
+
+def _cn_number(n: int) -> str:
+    """1..31 → 一 … 三十一 (for months and days)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+def chinese_date(day: date) -> str:
+    """2025-03-04 → 二〇二五年三月四日."""
+    year = "".join(CN_DIGITS[int(ch)] for ch in str(day.year))
+    return f"{year}年{_cn_number(day.month)}月{_cn_number(day.day)}日"
+
+
+CN_ORDINALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+LEADING_NUMBER = re.compile(r"^\s*(?:[（(]?[0-9一二三四五六七八九十]+[)）.、．]|第[一二三四五六七八九十]+条)\s*")
+
+
+def agreement_terms(text: str) -> list[tuple[str, str]]:
+    """Terms as numbered paragraphs: one per line; existing numbering is replaced."""
+    lines = [LEADING_NUMBER.sub("", line).strip() for line in (text or "").splitlines()]
+    lines = [line for line in lines if line]
+    out = []
+    for i, line in enumerate(lines, start=1):
+        number = CN_ORDINALS[i - 1] if i <= 10 else str(i)
+        out.append((number, line))
+    return out
+
+
+@require_GET
+@staff_view()
+def agreement(request, pk: int, mid: int):
+    """人民调解协议书 of a successful mediation, laid out for A4 printing."""
+    user = request.user
+    case = _case(user, pk)
+    mediation = get_object_or_404(
+        Mediation.objects.filter(case=case, result=MediationResult.SUCCESS).prefetch_related("mediators"), pk=_pk(mid)
+    )
+    parties = _parties(user, case)
+    addresses = {}
+    resident_ids = [p.resident_id for p in parties if p.resident_id and p.masked is not None]
+    if resident_ids:
+        addresses = dict(
+            registry.residents_for(user).filter(pk__in=resident_ids).values_list("pk", "household__address")
+        )
+    for p in parties:
+        p.address = addresses.get(p.resident_id, "") if p.resident_id else ""
+    mediators = [m.display_name for m in mediation.mediators.all()]
+    if mediation.mediator_names:
+        mediators += [n for n in re.split(r"[、,，;；\s]+", mediation.mediator_names) if n]
+    village = (
+        ui.village_name(case.area_code)
+        or Region.objects.filter(code=case.area_code[:9]).values_list("name", flat=True).first()
+        or ""
+    )
+    context = {
+        "case": case,
+        "mediation": mediation,
+        "applicants": [p for p in parties if p.role == PartyRole.APPLICANT],
+        "respondents": [p for p in parties if p.role == PartyRole.RESPONDENT],
+        "others": [p for p in parties if p.role == PartyRole.OTHER],
+        "terms": agreement_terms(mediation.terms),
+        "mediators": mediators,
+        "committee": f"{village}人民调解委员会",
+        "date_cn": chinese_date(periods.to_local(mediation.held_at).date()),
+    }
+    response = render(request, "cases/agreement.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+# --- configuration -----------------------------------------------------------------------
+def _config_townships(user) -> list[Region]:
+    prefixes = config.configurable_prefixes(user)
+    cond = Q()
+    for p in prefixes:
+        cond |= Q(code__startswith=p)
+    return list(Region.objects.filter(cond, level="township", is_active=True).order_by("code")) if prefixes else []
+
+
+def _config_context(request, township: Region, *, add_form=None, deadline_errors=None, deadline_values=None):
+    user = request.user
+    categories = list(
+        config.categories_for([township.code], active_only=False).filter(
+            Q(township_code="") | Q(township_code=township.code)
+        )
+    )
+    tree = config.category_tree(categories)
+    shared_editable = config.can_configure_shared(user)
+    parents = [c for c in categories if c.parent_id is None and c.is_active]
+    rows = config.deadline_rows(township.code)
+    if deadline_values:
+        for row in rows:
+            key = f"{row['kind']}-{row['level']}"
+            row.update(deadline_values.get(key, {}))
+    for row in rows:
+        key = f"{row['kind']}-{row['level']}"
+        row["key"] = key
+        row["errors"] = [m for k, m in (deadline_errors or {}).items() if k.startswith(key)]
+        row.setdefault("yellow_percent", int(round(float(row["yellow_share"]) * 100)))
+    return {
+        "township": township,
+        "townships": _config_townships(user),
+        "tree": tree,
+        "shared_editable": shared_editable,
+        "add_form": add_form or CategoryAddForm(parents=parents),
+        "deadline_rows": rows,
+        "deadline_errors": (deadline_errors or {}).get("__all__"),
+    }
+
+
+def _township_for(request, raw=None) -> Region:
+    townships = _config_townships(request.user)
+    if not townships:
+        raise PermissionDenied("您的岗位没有此项权限")
+    code = raw if raw is not None else request.GET.get("township", "")
+    for t in townships:
+        if t.code == code:
+            return t
+    if code:
+        raise Http404
+    return townships[0]
+
+
+@require_GET
+@staff_view("cases.configure_case")
+def config_page(request):
+    township = _township_for(request)
+    return render(request, "cases/config.html", _config_context(request, township))
+
+
+def _config_redirect(township: Region):
+    return redirect(f"{reverse('cases:config')}?township={township.code}")
+
+
+@require_POST
+@staff_view("cases.configure_case")
+def config_category_add(request):
+    township = _township_for(request, request.POST.get("township", ""))
+    parents = [c for c in config.categories_for([township.code]) if c.parent_id is None]
+    form = CategoryAddForm(request.POST, parents=parents)
+    if form.is_valid():
+        shared = request.POST.get("shared") == "1"
+        try:
+            config.category_add(
+                actor=request.user,
+                township_code="" if shared else township.code,
+                name=form.cleaned_data["name"],
+                parent=form.cleaned_data["parent"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已添加分类“{form.cleaned_data['name']}”。")
+            return _config_redirect(township)
+    context = _config_context(request, township, add_form=form)
+    return render(request, "cases/config.html", context, status=400)
+
+
+@require_POST
+@staff_view("cases.configure_case")
+def config_category(request, cid: int):
+    """Rename, deactivate or re-activate one category (errors come back as a message)."""
+    township = _township_for(request, request.POST.get("township", ""))
+    category = get_object_or_404(
+        Category.objects.filter(Q(township_code="") | Q(township_code=township.code)), pk=_pk(cid)
+    )
+    op = request.POST.get("op", "")
+    if op not in ("rename", "deactivate", "activate"):
+        raise Http404
+    try:
+        if op == "rename":
+            form = CategoryRenameForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError({"name": form.errors["name"][0]})
+            config.category_rename(actor=request.user, category=category, name=form.cleaned_data["name"])
+            messages.success(request, f"分类已改名为“{form.cleaned_data['name']}”。")
+        else:
+            config.category_set_active(actor=request.user, category=category, active=op == "activate")
+            messages.success(
+                request, f"已停用分类“{category.name}”。" if op == "deactivate" else f"已启用分类“{category.name}”。"
+            )
+    except ValidationError as exc:
+        text = (
+            "；".join(m for ms in exc.message_dict.values() for m in ms)
+            if hasattr(exc, "error_dict")
+            else exc.messages[0]
+        )
+        messages.error(request, text)
+    return _config_redirect(township)
+
+
+@require_POST
+@staff_view("cases.configure_case")
+def config_deadlines(request):
+    township = _township_for(request, request.POST.get("township", ""))
+    rows, values = [], {}
+    for kind in config.CONFIGURABLE_KINDS:
+        for level in Level.values:
+            key = f"{kind}-{level}"
+            row = {
+                "kind": str(kind),
+                "level": level,
+                "days": (request.POST.get(f"{key}-days") or "")[:10],
+                "working_days": request.POST.get(f"{key}-working_days") == "1",
+                "yellow_share": (request.POST.get(f"{key}-yellow_share") or "")[:10],
+            }
+            rows.append(row)
+            values[key] = {
+                "days": row["days"],
+                "working_days": row["working_days"],
+                "yellow_percent": row["yellow_share"],
+            }
+    try:
+        changed = config.deadline_policies_save(actor=request.user, township_code=township.code, rows=rows)
+    except ValidationError as exc:
+        errors = {k: v[0] for k, v in exc.message_dict.items()}
+        context = _config_context(request, township, deadline_errors=errors, deadline_values=values)
+        return render(request, "cases/config.html", context, status=400)
+    messages.success(
+        request,
+        f"办理时限已保存（{changed} 项有变动），对此后进入各级的事项生效。" if changed else "办理时限没有变动。",
+    )
+    return _config_redirect(township)

@@ -10,6 +10,7 @@
     var q = form.querySelector("input[name=q]");
     if (!q || !FULL_ID.test(q.value)) return;
     ev.preventDefault();
+    ev.stopPropagation(); // htmx must not also send the (now emptied) search
     var post = document.getElementById("xz-id-lookup");
     if (!post) return;
     post.querySelector("input[name=id_number]").value = q.value.trim();
@@ -32,6 +33,11 @@
       ev.detail.shouldSwap = true;
       ev.detail.isError = false;
     }
+  });
+  // Confirmation before destructive submits: <button data-xz-confirm="确定？">.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-xz-confirm]");
+    if (btn && !window.confirm(btn.getAttribute("data-xz-confirm"))) { ev.preventDefault(); }
   });
   // Print buttons (no inline scripts).
   document.addEventListener("click", function (ev) {

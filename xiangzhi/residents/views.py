@@ -206,8 +206,8 @@ def household_detail(request, pk: int):
 REVEAL_TEMPLATE = "residents/reveal.html"
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("residents.reveal_resident")
+@require_http_methods(["GET", "POST"])
 def resident_reveal(request, pk: int):
     """GET: the reason form (or nothing with ?close=1). POST: the audited reveal."""
     resident = get_object_or_404(Resident.objects.restrict(request.user, "reveal"), pk=pk)
@@ -235,8 +235,8 @@ def resident_reveal(request, pk: int):
 
 
 # --- household forms ------------------------------------------------------------------
-@require_http_methods(["GET", "POST"])
 @permission_required("residents.add_household")
+@require_http_methods(["GET", "POST"])
 def household_create(request):
     areas = scoped_areas(request.user, "residents.add_household")
     initial = {}
@@ -255,8 +255,8 @@ def household_create(request):
     return render(request, "residents/household_form.html", {"form": form, "household": None})
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("residents.change_household")
+@require_http_methods(["GET", "POST"])
 def household_update(request, pk: int):
     household = get_object_or_404(Household.objects.restrict(request.user, "change"), pk=pk)
     areas = scoped_areas(request.user, "residents.change_household")
@@ -284,8 +284,8 @@ def household_update(request, pk: int):
 
 
 # --- member forms ---------------------------------------------------------------------
-@require_http_methods(["GET", "POST"])
 @permission_required("residents.add_resident")
+@require_http_methods(["GET", "POST"])
 def resident_create(request, pk: int):
     household = selectors.household_get(user=request.user, pk=pk)
     if not can_in_area(request.user, "residents.add_resident", household.area_code):
@@ -305,8 +305,8 @@ def resident_create(request, pk: int):
     return render(request, "residents/resident_form.html", {"form": form, "household": household, "resident": None})
 
 
-@require_http_methods(["GET", "POST"])
 @permission_required("residents.change_resident")
+@require_http_methods(["GET", "POST"])
 def resident_update(request, pk: int):
     resident = get_object_or_404(Resident.objects.restrict(request.user, "change").select_related("household"), pk=pk)
     household = resident.household

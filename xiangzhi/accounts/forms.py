@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from xiangzhi.core.text import clean_text
@@ -51,11 +52,24 @@ class SearchForm(TablerForm):
 
 
 class PasswordPairMixin:
+    """Two password fields that must match and pass the password validators (checked here
+    too, so that every field error shows at once; the service checks again)."""
+
+    def password_user(self, data):
+        from .models import User
+
+        return User(username=data.get("username") or "", full_name=data.get("full_name") or "")
+
     def clean(self):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "两次输入的密码不一致")
+        elif p1 and "password1" not in self.errors:
+            try:
+                validate_password(p1, self.password_user(data))
+            except ValidationError as exc:
+                self.add_error("password1", exc.messages)
         return data
 
 
@@ -90,9 +104,25 @@ class UserCreateForm(PasswordPairMixin, TablerForm):
         self.fields["area_code"].choices = [("", "请选择…")] + selectors.area_choices(
             user=actor, perm="accounts.add_user"
         )
+        self.fields["area_code"].widget.attrs["data-xz-tom"] = ""
+
+    def clean_username(self):
+        from .services import USERNAME_RE
+
+        username = self.cleaned_data["username"].strip()
+        if not USERNAME_RE.match(username):
+            raise ValidationError("用户名只能包含英文字母、数字和 _ . @ + -，最多 150 个字符")
+        return username
 
 
 class PasswordResetForm(PasswordPairMixin, TablerForm):
+    def __init__(self, *args, target=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target = target
+
+    def password_user(self, data):
+        return self.target if self.target is not None else super().password_user(data)
+
     password1 = forms.CharField(
         label="新密码",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

@@ -159,7 +159,7 @@ def _detail(request, target, *, assignment_form=None, password_form=None, status
         "can_assign": can_assign,
         "is_self": target.pk == actor.pk,
         "assignment_form": assignment_form or (AssignmentForm(actor=actor) if can_assign else None),
-        "password_form": password_form or (PasswordResetForm() if can_change else None),
+        "password_form": password_form or (PasswordResetForm(target=target) if can_change else None),
         "levels_help": [(r.label, "、".join(_LEVEL_LABELS.get(lv, lv) for lv in r.levels)) for r in ROLES.values()],
     }
     return render(request, "accounts/user_detail.html", context, status=status)
@@ -198,7 +198,7 @@ def user_set_active(request, pk: int):
 @require_POST
 def user_password(request, pk: int):
     target = selectors.user_get(user=request.user, pk=pk, action="change")
-    form = PasswordResetForm(request.POST)
+    form = PasswordResetForm(request.POST, target=target)
     if form.is_valid():
         try:
             services.user_set_password(actor=request.user, user=target, password=form.cleaned_data["password1"])

@@ -40,7 +40,7 @@ class TestList:
         for name in ("secretary_a", "secretary_b", "grid_a1", "villager", "auditor"):
             assert name in body
         assert "outsider" not in body
-        assert "jinzhai" not in body and ">county<" not in body  # county user lives above the township
+        assert detail_url(cast.county) not in body  # the county supervisor lives above the township
 
     def test_shows_posts_with_role_label_and_area_name(self, cast, client_for):
         body = client_for(cast.township_admin).get(reverse("accounts:user_list")).content.decode()
@@ -117,6 +117,18 @@ class TestCreate:
         resp = create(c, username="SECRETARY_A")
         assert "该用户名已被使用" in resp.content.decode()
         assert not User.objects.filter(username__in=["new_cadre", "SECRETARY_A"]).exists()
+
+    def test_all_field_errors_at_once(self, cast, client_for):
+        resp = create(
+            client_for(cast.township_admin),
+            username="bad user",
+            area_code="",
+            password1="abcdefgh1",
+            password2="abcdefgh1",
+        )
+        body = resp.content.decode()
+        assert "用户名只能包含" in body and "请选择所属区域" in body and "中的 3 类" in body
+        assert body.count("invalid-feedback") == 4  # "abcdefgh1" is also a common password
 
     def test_area_select_lists_only_own_scope(self, cast, client_for):
         body = client_for(cast.township_admin).get(reverse("accounts:user_create")).content.decode()

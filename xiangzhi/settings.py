@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "xiangzhi.residents",
     "xiangzhi.notifications",
     "xiangzhi.cases",
+    "xiangzhi.points",
 ]
 
 MIDDLEWARE = [

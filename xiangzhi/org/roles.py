@@ -52,6 +52,28 @@ CASE_WORK = ["cases.view_case", "cases.add_case", "cases.accept_case", "cases.ha
 CASE_LEAD = CASE_WORK + ["cases.assign_case", "cases.close_case", "cases.export_case"]
 CASE_TOWNSHIP = CASE_LEAD + ["cases.supervise_case", "cases.configure_case"]
 
+POINTS_READ = [
+    "points.view_account",
+    "points.view_award",
+    "points.view_rulebook",
+    "points.view_shop",
+    "points.view_redemption",
+    "points.view_redblacklist",
+    "points.view_ledgerentry",
+]
+POINTS_PROPOSE = POINTS_READ + ["points.add_award", "points.add_activity"]
+POINTS_VILLAGE = POINTS_PROPOSE + [
+    "points.review_award",
+    "points.change_redblacklist",
+    "points.add_rulebook",
+    "points.export_account",
+]
+POINTS_TOWNSHIP = POINTS_VILLAGE + [
+    "points.add_shop",
+    "points.change_shop",
+    "points.reverse_ledgerentry",
+]
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -59,7 +81,12 @@ ROLES: dict[str, Role] = {
             "county_supervisor",
             "县级督导",
             ("county",),
-            _grant(REGISTRY_READ + CASE_READ + ["residents.export_household", "org.view_assignment", "cases.export_case"]),
+            _grant(
+                REGISTRY_READ
+                + CASE_READ
+                + POINTS_READ
+                + ["residents.export_household", "org.view_assignment", "cases.export_case", "points.export_account"]
+            ),
         ),
         Role(
             "township_admin",
@@ -70,6 +97,7 @@ ROLES: dict[str, Role] = {
                 + REGISTRY_WRITE
                 + REGISTRY_ADMIN
                 + CASE_TOWNSHIP
+                + POINTS_TOWNSHIP
                 + [
                     "org.add_region",
                     "org.change_region",
@@ -90,6 +118,7 @@ ROLES: dict[str, Role] = {
                 REGISTRY_READ
                 + REGISTRY_WRITE
                 + CASE_LEAD
+                + POINTS_TOWNSHIP
                 + ["residents.import_household", "residents.export_household"]
             ),
         ),
@@ -102,15 +131,16 @@ ROLES: dict[str, Role] = {
                 + REGISTRY_WRITE
                 + REGISTRY_ADMIN
                 + CASE_LEAD
+                + POINTS_VILLAGE
                 + ["org.add_region", "org.change_region", "org.view_assignment"]
             ),
         ),
-        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK)),
+        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE)),
         Role(
             "grid_worker",
             "网格员",
             ("grid", "village"),
-            _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + ["residents.reveal_resident"]),
+            _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE + ["residents.reveal_resident"]),
         ),
         Role(
             "mediator",
@@ -118,14 +148,30 @@ ROLES: dict[str, Role] = {
             ("township", "village"),
             _grant(["residents.view_household", "residents.view_resident", "cases.view_case", "cases.change_case"]),
         ),
-        Role("shop_keeper", "超市管理员", ("township", "village"), _grant(["residents.view_household"])),
+        Role(
+            "shop_keeper",
+            "超市管理员",
+            ("township", "village"),
+            _grant(["residents.view_household", "points.view_account", "points.view_shop", "points.view_redemption"]),
+        ),
         Role("bank_officer", "金融专员", ("township", "village"), _grant(["org.view_region"])),
         Role("auditor", "审计员", ("county", "township"), _grant(["audit.view_auditevent"])),
         Role(
             "villager",
             "村民",
             ("grid", "village"),
-            _grant(["residents.view_household", "residents.view_resident", "cases.view_case"], OWN),
+            _grant(
+                [
+                    "residents.view_household",
+                    "residents.view_resident",
+                    "cases.view_case",
+                    "points.view_account",
+                    "points.view_award",
+                    "points.view_ledgerentry",
+                    "points.view_redemption",
+                ],
+                OWN,
+            ),
             staff=False,
         ),
     ]

@@ -14,12 +14,9 @@ POSTGRES = [
        BEGIN RAISE EXCEPTION 'audit events are append-only'; END; $$ LANGUAGE plpgsql;""",
     """CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_auditevent
        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only();""",
-    """CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
-       FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only();""",
 ]
 POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_auditevent;",
-    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;",
     "DROP FUNCTION IF EXISTS audit_event_append_only();",
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PointsConfig(AppConfig):
+    name = "xiangzhi.points"
+    label = "points"
+    verbose_name = "积分制与振风超市"

@@ -88,14 +88,15 @@ def safe_cell(value):
     """A value as it may be written to a spreadsheet cell. Text that a spreadsheet would
     run as a formula (= + - @, tab, CR first) gets a leading apostrophe and stays text;
     characters an xlsx cannot store are dropped."""
-    if value is None:
-        return None
-    if isinstance(value, bool | int | float | date | datetime):
-        return value
-    text = _ILLEGAL_XML.sub("", str(value))
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    if type(value) is not str:
+        if value is None or isinstance(value, (bool, int, float, date, datetime)):  # noqa: UP038 - faster
+            return value
+        value = str(value)
+    if not value.isprintable():  # fast path: most text has no control characters at all
+        value = _ILLEGAL_XML.sub("", value)
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def normalize_header(text) -> str:
@@ -165,8 +166,9 @@ class Column:
 
     key       identifier used in parsed rows (``row.values[key]``)
     header    the Chinese header written to exports and templates and matched on import
-    accessor  export/HTML value: a dotted attribute path (``"household.number"``) or a
-              callable ``(obj, ctx) -> value``; ``None`` = import-only column
+    accessor  export/HTML value: a dotted attribute path (``"household.number"``; for dict
+              rows, a key such as ``"household__number"``), ``"#"`` for the running row
+              number, or a callable ``(obj, ctx) -> value``; ``None`` = import-only column
     width     column width in the Excel export (characters)
     synonyms  other header texts accepted on import (``公民身份号码``, ``身份证号码`` …)
     parser    import: ``(raw) -> value``; raises ``ValueError``/``ValidationError`` with a
@@ -198,6 +200,8 @@ class Column:
             return None
         if callable(acc):
             return acc(obj, ctx)
+        if isinstance(obj, dict):
+            return obj.get(acc)
         value = obj
         for part in acc.split("."):
             value = getattr(value, part, None) if value is not None else None
@@ -235,9 +239,11 @@ def _display(value) -> str:
 
 
 def _excel_value(value):
-    if isinstance(value, list | tuple):
+    if type(value) is str or value is None:
+        return safe_cell(value)
+    if isinstance(value, (list, tuple)):  # noqa: UP038
         value = "、".join(str(v) for v in value if v not in (None, ""))
-    if isinstance(value, datetime) and value.tzinfo is not None:
+    elif isinstance(value, datetime) and value.tzinfo is not None:
         from django.utils import timezone
 
         value = timezone.localtime(value).replace(tzinfo=None)
@@ -267,10 +273,20 @@ class Register:
         return [c.header for c in self.export_columns]
 
     def row(self, obj, ctx=None, index: int | None = None) -> list:
-        out = []
+        return [get(obj, ctx, index) for get in self._getters()]
+
+    def _getters(self) -> list:
+        """One value function per export column, resolved once (exports call it 10⁵ times)."""
+        getters = []
         for c in self.export_columns:
-            out.append(index if c.accessor == "#" else c.value(obj, ctx))
-        return out
+            acc = c.accessor
+            if acc == "#":
+                getters.append(lambda o, ctx, i: i)
+            elif callable(acc):
+                getters.append(lambda o, ctx, i, acc=acc: acc(o, ctx))
+            else:
+                getters.append(lambda o, ctx, i, acc=acc, c=c: o.get(acc) if type(o) is dict else c.value(o, ctx))
+        return getters
 
     def html_rows(self, objects: Iterable, ctx=None) -> Iterator[list[str]]:
         for i, obj in enumerate(objects, start=1):
@@ -289,43 +305,24 @@ class Register:
 
     # --- Excel export -------------------------------------------------------------------
     def write_xlsx(self, path, objects: Iterable, *, title: str | None = None, subtitle: str = "", ctx=None) -> int:
-        """Write the export to ``path`` with a write-only workbook (rows go straight to
-        disk: memory does not grow with the row count). Returns the number of data rows."""
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment, Font
-        from openpyxl.utils import get_column_letter
-
+        """Write the export to ``path``: title row, optional subtitle row, header row, then
+        one row per object, streamed straight into the zip (memory does not grow with the
+        row count). Returns the number of data rows."""
         columns = self.export_columns
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(title=_sheet_name(self.sheet_title))
-        for i, c in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = c.width
-        ncols = max(len(columns), 1)
-        last = get_column_letter(ncols)
-        header_row = 3 if subtitle else 2
-        ws.freeze_panes = f"A{header_row + 1}"  # before the first row: the sheet view is written first
-        ws.print_title_rows = f"{header_row}:{header_row}"
-        title_cell = WriteOnlyCell(ws, value=safe_cell(title or self.title))
-        title_cell.font = Font(bold=True, size=14)
-        title_cell.alignment = Alignment(horizontal="center")
-        ws.append([title_cell])
-        ws.merged_cells.add(f"A1:{last}1")
-        if subtitle:
-            ws.append([safe_cell(subtitle)])
-            ws.merged_cells.add(f"A2:{last}2")
-        bold = Font(bold=True)
-        heads = []
-        for c in columns:
-            cell = WriteOnlyCell(ws, value=safe_cell(c.header))
-            cell.font = bold
-            heads.append(cell)
-        ws.append(heads)
-        count = 0
-        for obj in objects:
-            count += 1
-            ws.append([_excel_value(v) for v in self.row(obj, ctx, count)])
-        wb.save(path)
+        with XlsxStreamWriter(path, sheet_title=_sheet_name(self.sheet_title)) as xw:
+            header_row = 3 if subtitle else 2
+            xw.start(widths=[c.width for c in columns], freeze_row=header_row, print_title_row=header_row)
+            xw.row([safe_cell(title or self.title)], style=XlsxStreamWriter.TITLE, height=24)
+            xw.merge(1, len(columns))
+            if subtitle:
+                xw.row([safe_cell(subtitle)])
+                xw.merge(2, len(columns))
+            xw.row([safe_cell(c.header) for c in columns], style=XlsxStreamWriter.BOLD)
+            count = 0
+            getters = self._getters()
+            for obj in objects:
+                count += 1
+                xw.row([_excel_value(get(obj, ctx, count)) for get in getters])
         return count
 
     def export_file(self, objects: Iterable, *, title: str | None = None, subtitle: str = "", ctx=None):
@@ -430,6 +427,202 @@ class Register:
             except ValueError as exc:
                 errors.append((headers.get(c.key, c.header), str(exc)))
         return values, errors
+
+
+class XlsxStreamWriter:
+    """A minimal SpreadsheetML (.xlsx) writer for registers: one sheet, inline strings,
+    numbers, dates, bold/title styles, column widths, frozen header, merged title cells,
+    repeated header row when printing. Rows are serialised to XML text and written into
+    the zip member as they come (flushed every few hundred rows): constant memory and
+    several times faster than openpyxl's write-only mode without lxml. Values must already
+    have passed :func:`safe_cell`."""
+
+    DEFAULT, BOLD, TITLE, DATE, DATETIME = 0, 1, 2, 3, 4
+    _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    _RNS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    FLUSH_ROWS = 500
+
+    def __init__(self, path, *, sheet_title: str = "Sheet1"):
+        self.path = path
+        self.sheet_title = sheet_title
+        self.row_number = 0
+        self.merges: list[str] = []
+        self.print_title_row = 0
+        self._buffer: list[str] = []
+        self._letters: list[str] = []
+
+    def __enter__(self):
+        self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3)
+        self._sheet = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._finish()
+        finally:
+            self._sheet.close()
+            self._zip.close()
+        return False
+
+    def _write(self, text: str) -> None:
+        self._sheet.write(text.encode("utf-8", "replace"))
+
+    def _letter(self, index: int) -> str:
+        while len(self._letters) <= index:
+            n, out = len(self._letters) + 1, ""
+            while n:
+                n, rem = divmod(n - 1, 26)
+                out = chr(65 + rem) + out
+            self._letters.append(out)
+        return self._letters[index]
+
+    def start(self, *, widths, freeze_row: int = 0, print_title_row: int = 0) -> None:
+        self.print_title_row = print_title_row
+        parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {self._NS} {self._RNS}>']
+        parts.append('<sheetViews><sheetView workbookViewId="0">')
+        if freeze_row:
+            parts.append(
+                f'<pane ySplit="{freeze_row}" topLeftCell="A{freeze_row + 1}" activePane="bottomLeft" state="frozen"/>'
+                f'<selection pane="bottomLeft" activeCell="A{freeze_row + 1}" sqref="A{freeze_row + 1}"/>'
+            )
+        parts.append('</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
+        if widths:
+            parts.append("<cols>")
+            for i, w in enumerate(widths, start=1):
+                parts.append(f'<col min="{i}" max="{i}" width="{float(w):g}" customWidth="1"/>')
+            parts.append("</cols>")
+        parts.append("<sheetData>")
+        self._write("".join(parts))
+
+    def merge(self, row: int, ncols: int) -> None:
+        if ncols > 1:
+            self.merges.append(f"A{row}:{self._letter(ncols - 1)}{row}")
+
+    def row(self, values, *, style: int = 0, height: float | None = None) -> None:
+        """Append one row. Text must already have passed :func:`safe_cell`."""
+        self.row_number += 1
+        r = self.row_number
+        ht = f' ht="{height:g}" customHeight="1"' if height else ""
+        s = f' s="{style}"' if style else ""
+        cells = [f'<row r="{r}"{ht}>']
+        append = cells.append
+        letters = self._letters
+        if len(letters) < len(values):
+            self._letter(len(values) - 1)
+        for i, value in enumerate(values):
+            t = type(value)
+            if t is str:
+                if not value:
+                    continue
+                if "&" in value or "<" in value or ">" in value:
+                    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                append(f'<c r="{letters[i]}{r}" t="inlineStr"{s}><is><t xml:space="preserve">{value}</t></is></c>')
+            elif value is None:
+                continue
+            elif t is bool:
+                append(f'<c r="{letters[i]}{r}" t="b"{s}><v>{int(value)}</v></c>')
+            elif t is int or t is float:
+                append(f'<c r="{letters[i]}{r}"{s}><v>{value!r}</v></c>')
+            elif isinstance(value, datetime):
+                serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
+                append(f'<c r="{letters[i]}{r}" s="{self.DATETIME}"><v>{serial!r}</v></c>')
+            elif isinstance(value, date):
+                append(f'<c r="{letters[i]}{r}" s="{self.DATE}"><v>{(value - EXCEL_EPOCH).days}</v></c>')
+            else:
+                text = safe_cell(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                append(f'<c r="{letters[i]}{r}" t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>')
+        append("</row>")
+        self._buffer.append("".join(cells))
+        if len(self._buffer) >= self.FLUSH_ROWS:
+            self._write("".join(self._buffer))
+            self._buffer.clear()
+
+    def _finish(self) -> None:
+        tail = self._buffer + ["</sheetData>"]
+        self._buffer = []
+        if self.merges:
+            tail.append(f'<mergeCells count="{len(self.merges)}">')
+            tail.extend(f'<mergeCell ref="{m}"/>' for m in self.merges)
+            tail.append("</mergeCells>")
+        tail.append('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>')
+        tail.append('<pageSetup paperSize="9" orientation="landscape"/></worksheet>')
+        self._write("".join(tail))
+        self._sheet.close()
+        z = self._zip
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _ROOT_RELS)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/styles.xml", _STYLES)
+        name = self.sheet_title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        defined = ""
+        if self.print_title_row:
+            quoted = self.sheet_title.replace("'", "''").replace("&", "&amp;").replace("<", "&lt;")
+            n = self.print_title_row
+            defined = (
+                f'<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+                f"'{quoted}'!${n}:${n}</definedName></definedNames>"
+            )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {self._NS} {self._RNS}>'
+            f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets>{defined}</workbook>',
+        )
+
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    "</Types>"
+)
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    "</Relationships>"
+)
+# cellXfs: 0 normal, 1 bold (header), 2 title (bold 14pt, centred), 3 date, 4 date-time
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+    '<fonts count="3"><font><sz val="11"/><name val="宋体"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="宋体"/><family val="2"/></font>'
+    '<font><b/><sz val="14"/><name val="宋体"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    "</fills>"
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
+    '<alignment horizontal="center" vertical="center"/></xf>'
+    '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
 
 
 def _first_message(exc: ValidationError) -> str:

@@ -31,7 +31,7 @@ from .registers import (
     TEMPLATE_NOTE,
     clean_filters,
     export_context,
-    export_queryset,
+    export_rows,
     export_title,
 )
 
@@ -183,7 +183,7 @@ def export(request):
     user = request.user
     filters = clean_filters(request.GET)
     title, subtitle = export_title(user, filters)
-    rows = export_queryset(user, filters).iterator(chunk_size=2000)
+    rows = export_rows(user, filters)
     path, count = ROSTER.export_file(rows, title=title, subtitle=subtitle, ctx=export_context(user, filters))
     try:
         audit.record(

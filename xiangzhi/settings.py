@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "xiangzhi.notifications",
     "xiangzhi.cases",
     "xiangzhi.points",
+    "xiangzhi.portal",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("xiangzhi.org.urls")),
     path("residents/", include("xiangzhi.residents.urls")),
     path("audit/", include("xiangzhi.audit.urls")),
+    path("p/", include("xiangzhi.portal.urls")),
     path("cases/", include("xiangzhi.cases.urls")),
     path("messages/", include("xiangzhi.notifications.urls")),
     path("api/v1/", api.urls),

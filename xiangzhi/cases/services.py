@@ -687,10 +687,11 @@ def skip_level_record(*, actor, case: Case, occurred_on, destination: str, note:
 
 @transaction.atomic
 def attachment_add(*, actor, case: Case, upload) -> Attachment:
-    """Photos/PDF on a case: type checked by content, ≤ 10 MB, stored outside the web root."""
+    """Photos/PDF on a case: type checked by content, ≤ 10 MB, stored outside the web root.
+    ``actor`` None = the villager's own photos sent with a public intake (portal)."""
     content_type = check_upload(upload)
     case = _lock(case)
-    if actor is None or not can_in_area(actor, "cases.change_case", case.area_code):
+    if actor is not None and not can_in_area(actor, "cases.change_case", case.area_code):
         raise PermissionDenied("无权上传附件")
     if case.attachments.count() >= 20:
         raise _err("file", "每个事项最多 20 个附件")

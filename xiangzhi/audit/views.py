@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from xiangzhi.accounts.selectors import area_names
 from xiangzhi.core.views import permission_required
 
 from . import selectors
@@ -26,9 +27,11 @@ def event_list(request):
     params = request.GET.copy()
     for key in ("before", "after"):
         params.pop(key, None)
+    names = area_names(ev.area_code for ev in page.events)
     rows = [
         {
             "event": ev,
+            "area": names.get(ev.area_code, ev.area_code),
             "label": selectors.action_label(ev.action),
             "details": selectors.details_text(ev.details),
         }

@@ -29,6 +29,7 @@ class SessionPolicyMiddleware:
             if expired:
                 auth.logout(request)
                 request.session_expired = True
+                request.session["expired_notice"] = True  # the login page says why
             elif now - seen_at > self.TOUCH_EVERY:
                 session["seen_at"] = now
                 session.set_expiry(int(idle) + self.TOUCH_EVERY)

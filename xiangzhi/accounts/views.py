@@ -39,7 +39,8 @@ def login_view(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
-    context = {"next": next_url, "expired": bool(request.GET.get("expired"))}
+    expired = bool(request.GET.get("expired")) or bool(request.session.pop("expired_notice", False))
+    context = {"next": next_url, "expired": expired and request.method == "GET"}
     if request.method == "POST":
         username = request.POST.get("username", "")
         user = services.login_attempt(request=request, username=username, password=request.POST.get("password", ""))

@@ -199,6 +199,7 @@ class TestSessions:
         resp = client.get(HOME)
         assert resp.status_code == 302 and resp.url.startswith(reverse("accounts:login"))
         assert not Session.objects.filter(session_key=key).exists()
+        assert "登录已超时" in client.get(resp.url).content.decode()
         assert not logged_in(client)
 
     def test_activity_keeps_a_staff_session_alive(self, client, staff):

@@ -1,4 +1,4 @@
-"""The registry's own JavaScript behaviour in a real Chromium (``make test-browser``):
+"""(Residents engineer's file.) The registry's own JavaScript behaviour in a real Chromium (``make test-browser``):
 the audited reveal over htmx (including the 422 field error being shown), and full ID
 numbers typed into the search box travelling only by POST, never in a URL."""
 
@@ -10,14 +10,8 @@ import pytest
 from django.urls import reverse
 
 from xiangzhi.core.demo import DEMO_PASSWORD
-from xiangzhi.core.tests.browser.conftest import (  # noqa: F401  (fixtures)
-    Phone,
-    RequestLog,
-    artifacts_dir,
-    browser,
-    live_url,
-    login,
-)
+
+from .conftest import Phone, RequestLog, login
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +19,7 @@ FULL_ID = re.compile(r"^\d{17}[\dX]$")
 
 
 @pytest.fixture
-def desktop(browser, live_url):  # noqa: F811
+def desktop(browser, live_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(15_000)
     requests = RequestLog()
@@ -34,7 +28,7 @@ def desktop(browser, live_url):  # noqa: F811
     context.close()
 
 
-def test_reveal_and_id_lookup_keep_the_id_out_of_urls(desktop, artifacts_dir):  # noqa: F811
+def test_reveal_and_id_lookup_keep_the_id_out_of_urls(desktop, artifacts_dir):
     page = desktop.page
     login(desktop, "liuchong_secretary", DEMO_PASSWORD)
     desktop.goto(reverse("residents:household_list"))

@@ -22,7 +22,8 @@ not see that module); a dict with no ``items`` shows "暂无记录". Keys of the
 ``items`` (list of dicts with ``title`` and optional ``meta``, ``url``, ``badge``,
 ``badge_class``), ``summary``, ``more_url``, ``template`` (a template of your own, rendered
 with ``panel`` and ``household`` in its context). Providers must read through their own
-scoped selectors and stay O(1) queries. A slot without a provider shows the placeholder
+scoped selectors and stay O(1) queries. Register from your app's ``AppConfig.ready()`` (or a
+module it imports) so the provider exists before the first request. A slot without a provider shows the placeholder
 "暂无记录（该模块上线后自动显示）". New slots: ``register("key", title="…", order=…)``.
 """
 

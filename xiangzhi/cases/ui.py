@@ -184,6 +184,15 @@ def todo_q(user) -> Q:
     return cond & Q(status__in=OPEN_STATUSES)
 
 
+def due_label(case) -> str:
+    """What ``current_due`` is, in words."""
+    if case.status == Status.REGISTERED and case.accept_due_at:
+        return "受理期限"
+    if case.level_due_at and (case.due_at is None or case.level_due_at <= case.due_at):
+        return "本级时限"
+    return "办结期限"
+
+
 def current_due(case):
     """The deadline that applies now: acceptance for a registered petition, else the
     nearer of the level limit and the case's due date."""

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -69,9 +69,10 @@ VILLAGER_MESSAGE = "村民请在“村民服务”页面凭查询码查看本户
 
 
 # --- access ------------------------------------------------------------------------------
-def staff_view(perm: str = "cases.view_case"):
+def staff_view(perm: str = "cases.view_case", *, own_redirect: str | None = None):
     """Login, then ``perm`` over some area (own-household scopes do not count: villagers
-    use the portal). Classified as a permission route for the route census."""
+    use the portal; ``own_redirect`` sends them there instead of a 403). Classified as a
+    permission route for the route census."""
 
     def deco(view):
         @wraps(view)
@@ -80,6 +81,11 @@ def staff_view(perm: str = "cases.view_case"):
                 return redirect_to_login(request.get_full_path())
             areas, own = scopes_for(request.user, perm)
             if not areas:
+                if own and own_redirect:
+                    try:
+                        return redirect(own_redirect)
+                    except NoReverseMatch:
+                        pass
                 raise PermissionDenied(VILLAGER_MESSAGE if own else "您的岗位没有此项权限")
             return view(request, *args, **kwargs)
 
@@ -163,6 +169,7 @@ def _queue_filters(request, *, areas, categories, leads) -> dict:
         "to": _date(get.get("to")),
         "q": "" if id_in_query else q,
         "mine": get.get("mine") == "1",
+        "household": _int(get.get("household")),
         "id_in_query": id_in_query,
     }
 
@@ -186,6 +193,8 @@ def _queue_qs(user, f: dict):
     qs = selectors.case_list(user=user, filters=filters)
     if f["tab"] == "todo":
         qs = qs.filter(ui.todo_q(user))
+    if f["household"]:  # from the 一户一档 page: still within the scope above
+        qs = qs.filter(household_id=f["household"])
     return qs.select_related("category__parent", "lead", "handler")
 
 
@@ -195,6 +204,7 @@ def decorate(rows) -> None:
     for c in rows:
         c.area_label = labels.get(c.area_code, c.area_code)
         c.current_due = ui.current_due(c)
+        c.due_label = ui.due_label(c)
         c.status_badge = ui.STATUS_BADGE.get(c.status, "bg-secondary-lt")
         c.kind_badge = ui.KIND_BADGE.get(c.kind, "bg-secondary-lt")
 
@@ -214,12 +224,13 @@ def _query_without(f: dict, *keys) -> str:
         "to": f["to"].isoformat() if f["to"] else "",
         "q": f["q"],
         "mine": "1" if f["mine"] else "",
+        "household": f["household"] or "",
     }
     return urlencode({k: v for k, v in params.items() if v and k not in keys})
 
 
+@staff_view(own_redirect="portal:track")
 @require_GET
-@staff_view()
 def queue(request):
     user = request.user
     areas = ui.case_areas(user)
@@ -243,8 +254,11 @@ def queue(request):
         "can_add": bool(scopes_for(user, "cases.add_case")[0]),
         "can_configure": has_perm(user, "cases.configure_case"),
         "filtered": any(
-            f[k] for k in ("kind", "level", "status", "category", "area", "lead", "from", "to", "q", "mine")
+            f[k]
+            for k in ("kind", "level", "status", "category", "area", "lead", "from", "to", "q", "mine", "household")
         ),
+        "household": registry.households_for(user).filter(pk=f["household"]).first() if f["household"] else None,
+        "clear_household": _query_without(f, "household"),
     }
     if request.htmx and request.htmx.target == RESULTS_TARGET:
         response = render(request, "cases/queue.html#results", context)
@@ -365,8 +379,8 @@ def _save_case(user, form, parties, household, related, photos):
     return case, replay
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("cases.add_case")
+@require_http_methods(["GET", "POST"])
 def case_create(request):
     user = request.user
     areas, categories = _create_setup(user)
@@ -446,8 +460,8 @@ def case_create(request):
     return response
 
 
-@require_GET
 @staff_view("cases.add_case")
+@require_GET
 def household_search(request):
     """htmx: households matching a name, pinyin or initials (lcx → 刘长喜) in scope."""
     user = request.user
@@ -469,8 +483,8 @@ def household_search(request):
     )
 
 
-@require_POST
 @staff_view("cases.add_case")
+@require_POST
 def create_assist(request):
     """htmx: after a household is picked (or cleared), or party names change: the chosen
     household, the party rows with its members, and repeat-petition suggestions."""
@@ -551,8 +565,8 @@ def _events(case) -> list:
     return events
 
 
-@require_GET
 @staff_view()
+@require_GET
 def case_detail(request, pk: int):
     user = request.user
     case = _case(user, pk)
@@ -626,8 +640,8 @@ def _done(request, case, message: str):
     return redirect(url)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view()
+@require_http_methods(["GET", "POST"])
 def case_action(request, pk: int, action: str):
     """GET: the form of one workflow action. POST: run it through its service."""
     if action not in ACTION_FORMS:
@@ -744,8 +758,8 @@ RECORD_DONE = {
 }
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view()
+@require_http_methods(["GET", "POST"])
 def case_record(request, pk: int, kind: str):
     """GET: the form of one record (meeting, mediation, follow-up, skip-level, attachment).
     POST: save it through its service."""
@@ -783,8 +797,8 @@ def case_record(request, pk: int, kind: str):
 
 
 # --- attachments -------------------------------------------------------------------------
-@require_GET
 @staff_view()
+@require_GET
 def attachment(request, pk: int, aid: int):
     """Stream an attachment only when its case is in the user's scope (404 otherwise)."""
     case = _case(request.user, pk)
@@ -834,8 +848,8 @@ def agreement_terms(text: str) -> list[tuple[str, str]]:
     return out
 
 
-@require_GET
 @staff_view()
+@require_GET
 def agreement(request, pk: int, mid: int):
     """人民调解协议书 of a successful mediation, laid out for A4 printing."""
     user = request.user
@@ -929,8 +943,8 @@ def _township_for(request, raw=None) -> Region:
     return townships[0]
 
 
-@require_GET
 @staff_view("cases.configure_case")
+@require_GET
 def config_page(request):
     township = _township_for(request)
     return render(request, "cases/config.html", _config_context(request, township))
@@ -940,8 +954,8 @@ def _config_redirect(township: Region):
     return redirect(f"{reverse('cases:config')}?township={township.code}")
 
 
-@require_POST
 @staff_view("cases.configure_case")
+@require_POST
 def config_category_add(request):
     township = _township_for(request, request.POST.get("township", ""))
     parents = [c for c in config.categories_for([township.code]) if c.parent_id is None]
@@ -966,8 +980,8 @@ def config_category_add(request):
     return render(request, "cases/config.html", context, status=400)
 
 
-@require_POST
 @staff_view("cases.configure_case")
+@require_POST
 def config_category(request, cid: int):
     """Rename, deactivate or re-activate one category (errors come back as a message)."""
     township = _township_for(request, request.POST.get("township", ""))
@@ -999,8 +1013,8 @@ def config_category(request, cid: int):
     return _config_redirect(township)
 
 
-@require_POST
 @staff_view("cases.configure_case")
+@require_POST
 def config_deadlines(request):
     township = _township_for(request, request.POST.get("township", ""))
     rows, values = [], {}

@@ -1,5 +1,6 @@
-"""The cases panel on the home work bench: my to-do list, overdue and yellow cases in
-scope, my 包案. Counts are capped (never a count over the whole table)."""
+"""The cases panels: on the home work bench (my to-do list, overdue and yellow cases in
+scope, my 包案; counts capped, never a count over the whole table) and on the 一户一档
+page (the household's cases)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from xiangzhi.core.api import COUNT_CAP
 from xiangzhi.core.scoping import has_perm, scopes_for
 from xiangzhi.core.workbench import register_panel
+from xiangzhi.residents import panels
 
 from . import deadlines, selectors, ui
 from .choices import OPEN_STATUSES
@@ -52,3 +54,29 @@ def cases_panel(user, assignments):
         "url": url,
         "link_label": "进入事项工作台",
     }
+
+
+@panels.register("cases")
+def household_cases(user, household):
+    """The 一户一档 page's panel: this household's cases in the user's scope (staff only)."""
+    areas, _ = scopes_for(user, "cases.view_case")
+    if not areas:
+        return None
+    qs = selectors.cases_for(user).filter(household=household)
+    rows = list(qs.select_related("category__parent").order_by("-received_at", "-id")[:5])
+    total = qs.order_by().count() if len(rows) == 5 else len(rows)
+    open_count = qs.filter(status__in=OPEN_STATUSES).order_by().count() if total else 0
+    items = [
+        {
+            "title": c.title,
+            "meta": f"{c.tracking_code} · {c.get_kind_display()} · {timezone.localtime(c.received_at):%Y-%m-%d}",
+            "url": reverse("cases:detail", args=[c.pk]),
+            "badge": c.get_status_display(),
+            "badge_class": "bg-blue-lt" if c.status in OPEN_STATUSES else "bg-secondary-lt",
+        }
+        for c in rows
+    ]
+    data = {"items": items, "more_url": f"{reverse('cases:queue')}?tab=all&household={household.pk}"}
+    if total:
+        data["summary"] = f"共 {total} 件，在办 {open_count} 件"
+    return data

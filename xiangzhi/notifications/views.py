@@ -21,8 +21,8 @@ def _mine(request):
     return Message.objects.filter(user=request.user)
 
 
-@require_GET
 @login_required
+@require_GET
 def message_list(request):
     unread_only = request.GET.get("unread") == "1"
     qs = _mine(request)
@@ -32,8 +32,8 @@ def message_list(request):
     return render(request, "notifications/message_list.html", {"page": page, "unread_only": unread_only})
 
 
-@require_GET
 @login_required
+@require_GET
 def message_open(request, pk: int):
     """Mark one of my messages read and go where it points (a local address only)."""
     if not 0 < pk <= MAX_PK:
@@ -48,8 +48,8 @@ def message_open(request, pk: int):
     return redirect("notifications:list")
 
 
-@require_POST
 @login_required
+@require_POST
 def mark_all_read(request):
     ids = list(_mine(request).filter(read_at__isnull=True).values_list("id", flat=True)[:5000])
     n = services.mark_read(user=request.user, message_ids=ids)

@@ -92,9 +92,11 @@ def test_out_of_scope_detail_is_404(cast, client_for, three):
 def test_villager_uses_the_portal_not_the_staff_queue(cast, client_for, make_case):
     own = make_case(title="陈村民家的诉求", household=cast.villager_household)
     c = client_for(cast.villager)
-    resp = c.get(QUEUE)
+    resp = c.get(QUEUE)  # the nav entry: sent to the portal's tracking page
+    assert resp.status_code == 302 and resp.url == reverse("portal:track")
+    resp = c.get(detail(own))
     assert resp.status_code == 403 and "村民服务" in html(resp)
-    assert c.get(detail(own)).status_code == 403
+    assert c.get(reverse("cases:create")).status_code == 403
     assert "进入事项工作台" not in html(c.get(reverse("core:home")))  # no staff panel on the home page
 
 

@@ -314,3 +314,21 @@ def test_message_link_never_leaves_the_site(cast, client_for):
     m = notify(user=cast.secretary_a, title="钓鱼", url="https://evil.example/")
     resp = client_for(cast.secretary_a).get(reverse("notifications:open", args=[m.pk]))
     assert resp.status_code == 302 and resp.url == reverse("notifications:list")
+
+
+def test_household_page_lists_its_cases_for_staff_only(cast, client_for, make_case):
+    case = make_case(title="刘长喜家的排水沟", household=cast.household_a1)
+    make_case(title="别家的事项")
+    url = reverse("residents:household_detail", args=[cast.household_a1.pk])
+    page = html(client_for(cast.grid_worker_a1).get(url))
+    assert "刘长喜家的排水沟" in page and case.tracking_code in page and "共 1 件，在办 1 件" in page
+    more = f"{reverse('cases:queue')}?tab=all&amp;household={cast.household_a1.pk}"
+    assert more in page
+    queue = html(
+        client_for(cast.grid_worker_a1).get(reverse("cases:queue"), {"tab": "all", "household": cast.household_a1.pk})
+    )
+    assert "刘长喜家的排水沟" in queue and "别家的事项" not in queue and 'id="household-filter"' in queue
+    villager_page = html(
+        client_for(cast.villager).get(reverse("residents:household_detail", args=[cast.villager_household.pk]))
+    )
+    assert "panel-cases" not in villager_page

@@ -11,7 +11,6 @@ action endpoint (``POST /cases/{id}/escalate`` …) with its own input schema. `
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -56,6 +55,7 @@ from .schemas import (
     SkipLevelOut,
     SuperviseIn,
     TransferIn,
+    dates_out_of_range,
 )
 
 router = Router(tags=["事项（信访·矛盾纠纷·急难愁盼）"])
@@ -66,6 +66,7 @@ CaseId = Path[int, PK]
 OUT_OF_AREA = "区域不存在或不在您的管辖范围内"
 NOT_IN_SCOPE = "不存在或不在您的管辖范围内"
 IdempotencyKey = Text(64, min_length=8, pattern=r"[A-Za-z0-9_.:-]{8,64}", message="应为 8–64 位字母、数字或 _.:-")
+IDEMPOTENCY_HEADER = Header(None, alias="Idempotency-Key")  # optional header
 # The roles that handle cases (candidates for lead, handler, mediator).
 CASE_ROLES = ["township_admin", "township_staff", "village_secretary", "village_cadre", "grid_worker", "mediator"]
 
@@ -248,11 +249,19 @@ def _staff(field: str, pk: int, case: Case):
     return user
 
 
-def _transition(request, case_id: int, action: str, service, **kwargs) -> dict:
+def _check_dates(payload) -> None:
+    errors = dates_out_of_range(payload)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _transition(request, case_id: int, action: str, service, payload=None, **kwargs) -> dict:
     """Run one workflow action: the role must have the action's permission (403), the case
     must be in scope (404), the workflow must allow it (409), then the service decides."""
     require_perm(request, f"cases.{workflow.ACTIONS[action].permission}_case")
     case = _get(request, case_id)
+    if payload is not None:
+        _check_dates(payload)
     try:
         workflow.target(case.status, action)
         resolved = {k: (v(case) if callable(v) else v) for k, v in kwargs.items()}
@@ -262,9 +271,11 @@ def _transition(request, case_id: int, action: str, service, **kwargs) -> dict:
     return _detail(request, _get(request, case_id))
 
 
-def _record(request, case_id: int, service, out, **kwargs):
+def _record(request, case_id: int, service, out, payload=None, **kwargs):
     require_perm(request, "cases.change_case")
     case = _get(request, case_id, "change")
+    if payload is not None:
+        _check_dates(payload)
     try:
         resolved = {k: (v(case) if callable(v) else v) for k, v in kwargs.items()}
         obj = service(actor=request.auth, case=case, **resolved)
@@ -278,6 +289,7 @@ def _record(request, case_id: int, service, out, **kwargs):
 def case_list(request, filters: Query[CaseFiltersIn]):
     """管辖范围内的事项：已超期在前，其次黄色预警，再按办结期限。"""
     require_perm(request, "cases.view_case")
+    _check_dates(filters)
     f = selectors.CaseFilters(
         kind=filters.kind or "",
         level=filters.level or "",
@@ -303,11 +315,12 @@ def case_create(
     request,
     response: HttpResponse,
     payload: CaseCreateIn,
-    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = IDEMPOTENCY_HEADER,
 ):
     """在事项发生地（村或网格）登记。请求头 ``Idempotency-Key``（8–64 位）使重试的请求返回同一事项
     （响应头 ``Idempotent-Replayed: true``），不会重复登记。"""
     require_perm(request, "cases.add_case")
+    _check_dates(payload)
     user = request.auth
     if not can_in_area(user, "cases.add_case", payload.area_code):
         raise Http404(OUT_OF_AREA)
@@ -414,6 +427,7 @@ def case_assign(request, case_id: CaseId, payload: AssignIn):
         case_id,
         "assign",
         services.case_assign,
+        payload=payload,
         lead=lambda case: _staff("lead", payload.lead, case),
         handler=lambda case: _staff("handler", payload.handler, case),
         responsibility=payload.responsibility,
@@ -494,6 +508,7 @@ def meeting_create(request, case_id: CaseId, payload: MeetingIn):
         case_id,
         services.meeting_add,
         _meeting_out,
+        payload=payload,
         kind=payload.kind,
         held_at=payload.held_at,
         place=payload.place,
@@ -510,6 +525,7 @@ def mediation_create(request, case_id: CaseId, payload: MediationIn):
         case_id,
         services.mediation_add,
         _mediation_out,
+        payload=payload,
         held_at=payload.held_at,
         result=payload.result,
         mediators=lambda case: [
@@ -543,6 +559,7 @@ def skip_level_create(request, case_id: CaseId, payload: SkipLevelIn):
         case_id,
         services.skip_level_record,
         _skip_level_out,
+        payload=payload,
         occurred_on=payload.occurred_on,
         destination=payload.destination,
         note=payload.note,

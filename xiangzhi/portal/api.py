@@ -5,7 +5,7 @@ and the phone's last 4 digits, and per-IP rate limits shared with the pages (429
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpResponse
 from ninja import Header, Router, Schema, Status
@@ -24,6 +24,7 @@ NOT_FOUND = "查询码或手机号后四位不正确"
 LIMITED = {429: ErrorOut}
 KindCode = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
 IdempotencyKey = Text(64, min_length=8, pattern=r"[A-Za-z0-9_.:-]{8,64}", message="应为 8–64 位字母、数字或 _.:-")
+IDEMPOTENCY_HEADER = Header(None, alias="Idempotency-Key")  # optional header
 
 
 class _In(Schema):
@@ -98,7 +99,7 @@ def public_intake(
     request,
     response: HttpResponse,
     payload: PublicIntakeIn,
-    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = IDEMPOTENCY_HEADER,
 ):
     """在村里登记一件事项（网上渠道），村党组织书记为第一责任人；返回查询码。只接受村级代码。
     同一 IP 每 10 分钟最多 5 件（429）。请求头 ``Idempotency-Key`` 使重试返回同一事项。"""

@@ -83,6 +83,17 @@ class SessionAuth(APIKeyCookie):
     def __init__(self):
         super().__init__(csrf=True)
 
+    def _get_key(self, request):
+        # Without a logged-in session there is nothing to protect: the caller is anonymous
+        # (401), not a CSRF victim (ninja would answer every anonymous POST with 403).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError:
+            raise HttpError(403, "请求未通过 CSRF 校验，请刷新页面后重试")
+
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:

@@ -1,14 +1,25 @@
-"""API kernel (xiangzhi.core.api): auth, Chinese error shapes, the Text input type, paging.
+"""API kernel (xiangzhi.core.api): auth, Chinese error shapes, the Text input type, paging,
+and the census of every operation under /api/v1/.
 
 A small NinjaAPI built from the kernel alone is mounted on this module's urlconf, so these
 tests do not depend on any app's endpoints.
+
+Census convention: each app tests its API in ``xiangzhi/<app>/tests/test_api*.py``; such a
+module claims the operations it covers with ``OPS`` (a dict or set keyed by
+``(METHOD, "/api/v1/…")``: authenticated operations run through the generic scope tests —
+in scope 2xx, sibling village 404, role without the permission 403, anonymous 401) and/or
+``PUBLIC_OPS`` (operations without authentication). An operation nobody claims fails.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import time
+from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.test import Client
@@ -184,3 +195,64 @@ def test_paginate_is_o_page_with_a_capped_count(db):
     _, meta = paginate(qs, limit=500, offset=0)
     assert meta["limit"] == 200 and meta["count"] == 7 and meta["next_offset"] is None
     assert COUNT_CAP >= 1000
+
+
+# --- census ----------------------------------------------------------------------------------
+def _claims() -> tuple[set, set, list[str]]:
+    scoped, public, modules = set(), set(), []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("xiangzhi."):
+            continue
+        for file in sorted((Path(config.path) / "tests").glob("test_api*.py")):
+            name = f"{config.name}.tests.{file.stem}"
+            if name == __name__:
+                continue
+            module = importlib.import_module(name)
+            scoped |= set(getattr(module, "OPS", ()))
+            public |= set(getattr(module, "PUBLIC_OPS", ()))
+            modules.append(name)
+    return scoped, public, modules
+
+
+@pytest.mark.urls("xiangzhi.urls")
+def test_every_api_operation_is_claimed_by_a_scope_or_public_test():
+    from xiangzhi.api import api
+
+    schema = api.get_openapi_schema()
+    operations = {(m.upper(), p): op for p, ops in schema["paths"].items() for m, op in ops.items()}
+    scoped, public, modules = _claims()
+    unclaimed = sorted(set(operations) - scoped - public)
+    assert not unclaimed, (
+        f"API operations without scope tests: {unclaimed}. Add them to OPS (authenticated) or "
+        f"PUBLIC_OPS (no auth) in xiangzhi/<app>/tests/test_api.py; modules seen: {modules}"
+    )
+    assert not (scoped | public) - set(operations), "stale claims"
+    for key in public:
+        assert not operations[key].get("security"), f"{key} is claimed public but requires authentication"
+    for key in scoped:
+        assert operations[key].get("security"), f"{key} is claimed scoped but has no authentication"
+
+
+def test_csrf_applies_to_browser_sessions_only(user):
+    """A real server enforces CSRF (the test client does not, unless asked): anonymous
+    unsafe requests are 401, not 403; a logged-in browser session needs the CSRF token."""
+    body = json.dumps({"name": "ok", "code": "123456"})
+    anonymous = Client(enforce_csrf_checks=True)
+    resp = anonymous.post("/k/things", data=body, content_type="application/json")
+    assert resp.status_code == 401 and resp.json()["detail"] == "未登录或令牌无效"
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    session = browser.session  # the markers the session policy middleware expects
+    session["login_at"] = session["seen_at"] = time.time()
+    session.save()
+    resp = browser.post("/k/things", data=body, content_type="application/json")
+    assert resp.status_code == 403 and "CSRF" in resp.json()["detail"]
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    secret = _get_new_csrf_string()
+    browser.cookies["csrftoken"] = secret
+    resp = browser.post(
+        "/k/things", data=body, content_type="application/json", HTTP_X_CSRFTOKEN=_mask_cipher_secret(secret)
+    )
+    assert resp.status_code == 200 and resp.json()["user"] == "kernel_user"

@@ -653,7 +653,7 @@ def case_action(request, pk: int, action: str):
     try:
         workflow.target(case.status, action)
     except workflow.IllegalTransition as exc:
-        context.update(form=_form_for(action, case, user), error=exc.message)
+        context.update(form=_form_for(action, case, user), error=exc.message, blocked=True)
         return _render_form(request, "cases/action_form.html", context, status=409)
     if request.method == "GET":
         context["form"] = _form_for(action, case, user)

@@ -119,10 +119,12 @@ def _int(value) -> int | None:
 
 
 def _date(value) -> date | None:
+    """A filter date; nonsense and far-away years (timezone overflow) are ignored."""
     try:
-        return date.fromisoformat(str(value).strip()) if value else None
+        day = date.fromisoformat(str(value).strip()) if value else None
     except ValueError:
         return None
+    return day if day and 1900 <= day.year <= 2999 else None
 
 
 # --- queue -------------------------------------------------------------------------------
@@ -414,7 +416,8 @@ def case_create(request):
                 photo_errors.append(f"{upload.name}：{exc.message_dict['photos'][0]}")
         related = None
         if valid and form.cleaned_data.get("related_case"):
-            related = selectors.cases_for(user).filter(pk=form.cleaned_data["related_case"]).first()
+            related_pk = _int(form.cleaned_data["related_case"])
+            related = selectors.cases_for(user).filter(pk=related_pk).first() if related_pk else None
             if related is None:
                 form.add_error(None, "关联事项不存在或不在您的管辖范围内")
         if form.is_valid() and valid and not photo_errors:

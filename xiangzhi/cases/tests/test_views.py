@@ -172,6 +172,10 @@ def test_filters_and_out_of_scope_values_never_widen(cast, client_for, three, ma
     assert "甲网格排水沟纠纷" not in page
     page = html(c.get(QUEUE, {"tab": "all", "from": "bad", "to": "2999-13-40", "level": "x", "kind": "<b>"}))
     assert "甲网格排水沟纠纷" in page
+    resp = c.get(
+        QUEUE, {"tab": "all", "from": "0001-01-01", "to": "9999-12-31", "category": str(2**70), "page": "9" * 30}
+    )
+    assert resp.status_code == 200
 
 
 def test_live_filter_returns_the_results_partial(cast, client_for, three):

@@ -186,6 +186,9 @@ def test_linking_a_repeat_petition(cast, client_for, make_case, form_data):
         CREATE, form_data(related_case=str(other.pk), idempotency_key="tok_" + "b" * 28)
     )
     assert resp.status_code == 400 and "关联事项不存在或不在您的管辖范围内" in html(resp)
+    huge = {"related_case": str(2**70), "household": str(2**70), "idempotency_key": "tok_" + "c" * 28}
+    resp = client_for(cast.grid_worker_a1).post(CREATE, form_data(**huge))
+    assert resp.status_code == 400
 
 
 # --- attachments --------------------------------------------------------------------------

@@ -17,7 +17,9 @@ class TokenOut(Schema):
     token: str
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut}, summary="获取令牌"
+)
 def issue_token(request, payload: TokenIn):
     """用户名和密码换取 Bearer 令牌（30 天有效）。连续失败 5 次锁定 15 分钟。"""
     raw = services.token_issue(request=request, username=payload.username, password=payload.password)

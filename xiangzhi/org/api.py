@@ -19,7 +19,7 @@ def _out(region) -> dict:
     return {"code": region.code, "name": region.name, "level": region.level, "parent": region.parent_id}
 
 
-@router.get("/{code}", auth=None, response={200: RegionOut, 404: ErrorOut, 422: ErrorOut})
+@router.get("/{code}", auth=None, response={200: RegionOut, 404: ErrorOut, 422: ErrorOut}, summary="区划详情")
 def region_detail(request, code: str):
     """公开：一个区划（省/市/县/乡镇/村，不含网格）。"""
     region = selectors.public_region(code)
@@ -28,7 +28,9 @@ def region_detail(request, code: str):
     return _out(region)
 
 
-@router.get("/{code}/children", auth=None, response={200: list[RegionOut], 404: ErrorOut, 422: ErrorOut})
+@router.get(
+    "/{code}/children", auth=None, response={200: list[RegionOut], 404: ErrorOut, 422: ErrorOut}, summary="下级区划"
+)
 def region_children(request, code: str):
     """公开：下一级区划（不含网格）。"""
     region = selectors.public_region(code)

@@ -424,3 +424,67 @@ def test_audit_event_has_counts_and_checksum_but_no_personal_data(cast, client_f
     assert event.details["residents_created"] == 7 and event.area_code == VILLAGE_A
     text = str(event.details)
     assert not any(p[5] in text or p[3] in text for p in rows)
+
+
+def test_filled_in_template_imports(cast, client_for):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = client_for(cast.secretary_a)
+    wb = load_workbook(io.BytesIO(client.get(reverse("residents:import_template")).content))
+    ws = wb.active
+    headers = [c.value for c in ws[2]]
+    assert headers[:8] == ["序号", "网格", "户号", "户主姓名", "姓名", "与户主关系", "身份证号", "性别"]
+    head, spouse = rosters.pid(date(1970, 5, 6), True), rosters.pid(date(1972, 8, 9), False)
+    for no, name, relation, id_number in [(1, "田刚", "户主", head), (2, "黎秀", "妻", spouse)]:
+        row = {"序号": no, "网格": "第二网格", "户号": "T-1", "户主姓名": "田刚", "姓名": name, "与户主关系": relation,
+               "身份证号": id_number, "联系电话": "0564-5123456", "住址": "刘冲村西湾组19号", "人员标签": "党员、志愿者"}  # fmt: skip
+        ws.append([row.get(h, "") for h in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    upload(client, buf.getvalue(), "模板.xlsx")
+    job = last_job()
+    assert job.status == "done", job.errors
+    assert (job.households_created, job.residents_created) == (1, 2)  # the example rows were skipped
+    h = Household.objects.get(village_code=VILLAGE_A, number="T-1")
+    assert h.area_code == cast.grid_a2.code and h.head_name == "田刚" and h.member_count == 2
+    assert Resident.objects.get(household=h, name="田刚").tags == ",party_member,volunteer,"
+
+
+def test_rows_without_household_numbers_are_grouped_by_head_rows(cast, client_for):
+    header = ["姓名", "与户主关系", "身份证号"]
+    rows = [
+        ["甲户主", "户主", rosters.pid(date(1960, 1, 1))],
+        ["甲妻", "配偶", rosters.pid(date(1961, 1, 1), False)],
+        ["乙户主", "户主", rosters.pid(date(1962, 1, 1))],
+        ["乙子", "子", rosters.pid(date(1990, 1, 1))],
+        ["乙女", "女", rosters.pid(date(1992, 1, 1), False)],
+    ]
+    client = client_for(cast.secretary_a)
+    upload(client, rosters.roster_csv(rows, header=header, encoding="utf-8"), "无户号.csv")
+    job = last_job()
+    assert job.status == "done", job.errors
+    assert (job.households_created, job.residents_created) == (2, 5)
+    assert Resident.objects.get(name="乙女").household.head_name == "乙户主"
+    upload(client, rosters.roster_csv(rows, header=header, encoding="utf-8"), "无户号.csv")
+    assert (last_job().status, last_job().created_count, last_job().updated_count) == ("done", 0, 0)
+
+
+def test_changing_the_head_needs_the_old_head_in_the_file(cast, client_for):
+    client = client_for(cast.secretary_a)
+    rows = rosters.sample_rows()
+    upload(client, rosters.roster_xlsx(rows))
+    household_1 = rows[:2]
+    household_1[0][4], household_1[1][4] = "配偶", "户主"  # spouse becomes head, old head listed
+    for p in household_1:
+        p[2] = "邹洋杰"
+    upload(client, rosters.roster_xlsx(household_1))
+    job = last_job()
+    assert job.status == "done", job.errors
+    assert job.residents_updated == 2
+    assert Household.objects.get(village_code=VILLAGE_A, number="1").head_name == "邹洋杰"
+
+    newcomer = [rosters.person(1, 1, "新户主", "新户主", "户主", date(1980, 2, 2), True)]
+    upload(client, rosters.roster_xlsx(newcomer))
+    assert any("已登记了另一名户主" in m for _, _, m in errors_of(last_job()))

@@ -186,6 +186,9 @@ class CaseCreateForm(TablerForm):
         self.categories = {c.pk: c for c in categories}
         self.fields["area_code"].choices = area_choices(areas)
         self.fields["category"].choices = category_choices(categories)
+        if not self.categories:  # nothing configured yet: registration must still work
+            self.fields["category"].required = False
+            self.fields["category"].help_text = "尚未配置事项分类，乡镇管理员可在“分类与时限”中载入默认分类"
         self.fields["kind"].widget.attrs["class"] = "form-check-input"
         self.fields["contact_phone"].widget.attrs.update(inputmode="tel", autocomplete="off", placeholder="手机或座机")
         self.fields["contact_name"].widget.attrs.update(autocomplete="off", **repeat_trigger_attrs())
@@ -197,6 +200,8 @@ class CaseCreateForm(TablerForm):
 
     def clean_category(self):
         value = self.cleaned_data.get("category")
+        if not value and not self.categories:
+            return None
         try:
             category = self.categories[int(value)]
         except (TypeError, ValueError, KeyError):

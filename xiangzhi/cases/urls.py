@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/assist/", views.create_assist, name="create_assist"),
     path("config/", views.config_page, name="config"),
     path("config/categories/", views.config_category_add, name="config_category_add"),
+    path("config/categories/defaults/", views.config_category_defaults, name="config_category_defaults"),
     path("config/categories/<int:cid>/", views.config_category, name="config_category"),
     path("config/deadlines/", views.config_deadlines, name="config_deadlines"),
     path("<int:pk>/", views.case_detail, name="detail"),

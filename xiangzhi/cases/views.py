@@ -985,6 +985,16 @@ def config_category_add(request):
 
 @staff_view("cases.configure_case")
 @require_POST
+def config_category_defaults(request):
+    """Load the default category tree (idempotent; existing rows are left alone)."""
+    township = _township_for(request, request.POST.get("township", ""))
+    created = config.categories_ensure_defaults(actor=request.user)
+    messages.success(request, f"已载入 {created} 个默认分类。" if created else "默认分类已齐全。")
+    return _config_redirect(township)
+
+
+@staff_view("cases.configure_case")
+@require_POST
 def config_category(request, cid: int):
     """Rename, deactivate or re-activate one category (errors come back as a message)."""
     township = _township_for(request, request.POST.get("township", ""))

@@ -335,3 +335,14 @@ def test_household_page_lists_its_cases_for_staff_only(cast, client_for, make_ca
         client_for(cast.villager).get(reverse("residents:household_detail", args=[cast.villager_household.pk]))
     )
     assert "panel-cases" not in villager_page
+
+
+def test_registration_works_before_categories_are_configured(cast, client_for, form_data):
+    Category.objects.all().delete()
+    resp = client_for(cast.grid_worker_a1).post(CREATE, form_data(category=""))
+    assert resp.status_code == 302 and Case.objects.get().category is None
+    c = client_for(cast.township_admin)
+    assert "载入默认分类" in html(c.get(CONFIG))
+    resp = c.post(reverse("cases:config_category_defaults"), {"township": "341524111"})
+    assert resp.status_code == 302 and Category.objects.filter(code="water", township_code="").exists()
+    assert "请选择分类" in html(client_for(cast.grid_worker_a1).post(CREATE, form_data(category="")))

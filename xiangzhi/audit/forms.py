@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from xiangzhi.accounts.forms import TablerForm
 from xiangzhi.core.text import clean_text
 
 from .selectors import Filters
+
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class EventFilterForm(TablerForm):
@@ -37,7 +41,7 @@ class EventFilterForm(TablerForm):
     area = forms.RegexField(
         label="区域代码",
         required=False,
-        regex=r"^\d{1,15}$",
+        regex=r"^[0-9]{1,15}$",
         max_length=15,
         error_messages={"invalid": "区域代码应为 1–15 位数字", "max_length": "区域代码最多 15 位"},
     )
@@ -47,6 +51,18 @@ class EventFilterForm(TablerForm):
 
     def clean_actor(self):
         return clean_text(self.cleaned_data.get("actor"))
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if day and not (MIN_DAY <= day <= MAX_DAY):
+            raise forms.ValidationError(f"日期应在 {MIN_DAY:%Y-%m-%d} 至 {MAX_DAY:%Y-%m-%d} 之间")
+        return day
+
+    def clean_date_from(self):
+        return self._clean_day("date_from")
+
+    def clean_date_to(self):
+        return self._clean_day("date_to")
 
     def clean(self):
         data = super().clean()

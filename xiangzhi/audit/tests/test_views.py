@@ -96,6 +96,8 @@ class TestFilters:
             ({"date_from": "2026-13-45"}, "请输入有效日期"),
             ({"date_from": "2026-02-02", "date_to": "2026-02-01"}, "结束日期不能早于开始日期"),
             ({"area": "34x"}, "区域代码应为 1–15 位数字"),
+            ({"date_to": "9999-12-31"}, "日期应在 2000-01-01 至 2099-12-31 之间"),
+            ({"date_from": "0001-01-01"}, "日期应在 2000-01-01 至 2099-12-31 之间"),
             ({"action": "a" * 65}, "动作最多 64 个字符"),
         ],
     )
@@ -104,7 +106,7 @@ class TestFilters:
         assert resp.status_code == 200
         assert message in resp.content.decode()
 
-    @pytest.mark.parametrize("cursor", ["abc", "-1", "99999999999999999999999", "1e9"])
+    @pytest.mark.parametrize("cursor", ["abc", "-1", "99999999999999999999999", "1e9", "١٢"])
     def test_bad_cursor_is_ignored(self, cast, client_for, cursor):
         assert client_for(cast.auditor).get(URL, {"before": cursor}).status_code == 200
         assert client_for(cast.auditor).get(URL, {"after": cursor}).status_code == 200

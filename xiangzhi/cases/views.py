@@ -506,6 +506,8 @@ def create_assist(request):
             data["area_code"] = household.area_code
         elif not area and household.area_code[:12] in codes:
             data["area_code"] = household.area_code[:12]
+        if not (data.get("contact_name") or "").strip() and household.head_name:
+            data["contact_name"] = household.head_name  # the usual contact: the head
     members = _members(user, household)
     if household is None or data.get("clear_household"):
         for i in range(MAX_PARTIES):  # a chosen member stays as a free-text name
@@ -530,7 +532,9 @@ def create_assist(request):
     only_repeats = data.get("part") == "repeats"
     context["oob"] = not only_repeats
     context["area_form"] = CaseCreateForm(
-        areas=areas, categories=categories, initial={"area_code": data.get("area_code", "")}
+        areas=areas,
+        categories=categories,
+        initial={"area_code": data.get("area_code", ""), "contact_name": data.get("contact_name", "")},
     )
     template = "cases/case_form.html#repeats" if only_repeats else "cases/_assist.html"
     response = render(request, template, context)

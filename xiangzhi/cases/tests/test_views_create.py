@@ -162,6 +162,7 @@ def test_picking_a_household_offers_its_members_and_repeat_cases(cast, client_fo
     assert "刘长喜" in page and "刘小明" in page  # members in the party selects
     assert "关联为重复访" in page and earlier.tracking_code in page
     assert 'id="field-area_code" hx-swap-oob="true"' in page
+    assert 'id="field-contact_name" hx-swap-oob="true"' in page and 'value="刘长喜"' in page  # the head, prefilled
     # a household outside the scope is not picked
     page = html(c.post(ASSIST, {"pick_household": str(cast.household_b1.pk)}))
     assert "张大岗" not in page and "已选" not in page

@@ -74,9 +74,17 @@ def _tail(path: Path, lines: int = 60) -> str:
         return ""
 
 
+# One server and one browser per test session, even when another test module imports these
+# fixtures (which makes pytest see a second definition): both definitions share _SHARED.
+_SHARED: dict = {}
+
+
 @pytest.fixture(scope="session")
 def live_url(tmp_path_factory, artifacts_dir):
     """Base URL of a gunicorn server over a fresh data folder loaded with the demo data."""
+    if "url" in _SHARED:
+        yield _SHARED["url"]
+        return
     base = Path(settings.BASE_DIR)
     data_dir = tmp_path_factory.mktemp("xiangzhi-browser-data")
     env = _server_env(data_dir)
@@ -121,8 +129,10 @@ def live_url(tmp_path_factory, artifacts_dir):
             if time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not answer /healthz within 60 s:\n{_tail(log_path)}")
             time.sleep(0.3)
+        _SHARED["url"] = url
         yield url
     finally:
+        _SHARED.pop("url", None)
         try:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -136,6 +146,10 @@ def live_url(tmp_path_factory, artifacts_dir):
 
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's chromium, headless, driven by Playwright's sync API (one per session)."""
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium fonts-noto-cjk)")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -143,8 +157,12 @@ def browser():
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        _SHARED["browser"] = browser
+        try:
+            yield browser
+        finally:
+            _SHARED.pop("browser", None)
+            browser.close()
 
 
 class RequestLog:

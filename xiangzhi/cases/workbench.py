@@ -33,27 +33,15 @@ def cases_panel(user, assignments):
     now = timezone.now()
     scoped = selectors.cases_for(user)
     overdue = scoped.filter(deadlines.current_due_q(now))
-    yellow = scoped.filter(yellow_at__lt=now, status__in=OPEN_STATUSES).exclude(deadlines.current_due_q(now))
     items = []
     if has_perm(user, "cases.handle_case"):
-        todo = scoped.filter(ui.todo_q(user))
-        items.append({"label": "我的待办", "value": f"{_capped(todo)} 件", "url": f"{url}?tab=todo"})
-        items.append(
-            {
-                "label": "我的包案",
-                "value": f"{_capped(scoped.filter(lead=user, status__in=OPEN_STATUSES))} 件",
-                "url": f"{url}?tab=lead",
-            }
-        )
+        value = f"{_capped(scoped.filter(ui.todo_q(user)))} 件待办"
+        lead = scoped.filter(lead=user, status__in=OPEN_STATUSES)
+        items.append({"label": "我的包案", "value": f"{_capped(lead)} 件", "url": f"{url}?tab=lead"})
+    else:
+        value = f"{_capped(scoped.filter(status__in=OPEN_STATUSES))} 件在办"
     items.append({"label": "已超期", "value": f"{_capped(overdue)} 件", "url": f"{url}?tab=all&status=overdue"})
-    items.append({"label": "黄色预警", "value": f"{_capped(yellow)} 件", "url": None})
-    return {
-        "title": "矛盾纠纷/信访",
-        "value": f"{_capped(scoped.filter(status__in=OPEN_STATUSES))} 件在办",
-        "items": items,
-        "url": url,
-        "link_label": "进入事项工作台",
-    }
+    return {"title": "矛盾纠纷/信访", "value": value, "items": items, "url": url, "link_label": "进入事项工作台"}
 
 
 @panels.register("cases")

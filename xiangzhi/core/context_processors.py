@@ -38,5 +38,5 @@ def _unread(user):
     """Unread in-app messages (evaluated only where the navbar shows the badge)."""
     from xiangzhi.notifications.models import Message
 
-    n = Message.objects.filter(user=user, read_at__isnull=True)[:100].count()
+    n = Message.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
     return "99+" if n > 99 else n

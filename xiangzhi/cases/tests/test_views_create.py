@@ -4,6 +4,7 @@ panel and the messages page."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -294,9 +295,13 @@ def test_deadline_policies_validate_all_then_save(cast, client_for):
 # --- home panel and messages --------------------------------------------------------------
 def test_home_panel_counts_my_work(cast, client_for, make_case):
     late = make_case(title="超期事项")
+    make_case(title="新事项")
+    make_case(title="别的网格", area=cast.grid_a2.code, actor=cast.secretary_a)
     Case.objects.filter(pk=late.pk).update(level_due_at=timezone.now() - timedelta(hours=2))
     page = html(client_for(cast.grid_worker_a1).get(reverse("core:home")))
-    assert "矛盾纠纷/信访" in page and "我的待办" in page and "已超期" in page and "进入事项工作台" in page
+    assert "矛盾纠纷/信访" in page and "2 件待办" in page and "进入事项工作台" in page
+    assert re.search(r"已超期</a>\s*<span[^>]*>1 件", page), page
+    assert "件在办" in html(client_for(cast.county).get(reverse("core:home")))  # a reader: open cases
 
 
 def test_messages_page_shows_only_mine_and_marks_read(cast, client_for):

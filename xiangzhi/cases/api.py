@@ -20,7 +20,7 @@ from ninja import File, Header, Path, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
 
 from xiangzhi.core import crypto
-from xiangzhi.core.api import MAX_ID, READ_ERRORS, WRITE_ERRORS, Text, paginate, require_perm
+from xiangzhi.core.api import MAX_ID, READ_ERRORS, WRITE_ERRORS, ErrorOut, Text, paginate, require_perm
 from xiangzhi.core.masking import mask_name, mask_phone
 from xiangzhi.core.scoping import can_in_area
 from xiangzhi.org.models import Assignment
@@ -285,7 +285,7 @@ def _record(request, case_id: int, service, out, payload=None, **kwargs):
 
 
 # --- list, detail, create ----------------------------------------------------------------
-@router.get("", response={200: CasePage, **READ_ERRORS}, summary="事项列表（工作队列）")
+@router.get("", response={200: CasePage, 400: ErrorOut, **READ_ERRORS}, summary="事项列表（工作队列）")
 def case_list(request, filters: Query[CaseFiltersIn]):
     """管辖范围内的事项：已超期在前，其次黄色预警，再按办结期限。"""
     require_perm(request, "cases.view_case")

@@ -33,7 +33,7 @@ Phone = Text(20, min_length=5, pattern=r"[0-9+() -]{5,20}", message="电话号�
 Title = Text(100, min_length=1)
 LongText = Text(5000)
 Note = Text(2000)
-Reason = Text(2000, min_length=1)
+Reason = Text(2000, min_length=2)  # the services want at least 2 characters
 ShortText = Text(100)
 PersonName = Text(50)
 PartyName = Text(100, min_length=1)
@@ -281,7 +281,7 @@ class AssignIn(_In):
 
 
 class CloseIn(_In):
-    resolution: Text(5000, min_length=1) = Field(description="办理结果")
+    resolution: Text(5000, min_length=2) = Field(description="办理结果")
 
 
 class ExtensionIn(_In):

@@ -208,7 +208,7 @@ def test_assign_validation(cast):
 def test_close_needs_a_resolution_and_mediation_success_needs_terms(cast):
     case = case_in(cast, "resolved")
     client = bearer(cast.secretary_a)
-    resp = call(client, "POST", f"{PREFIX}/cases/{case.pk}/close", {"resolution": " "})
+    resp = call(client, "POST", f"{PREFIX}/cases/{case.pk}/close", {"resolution": "  "})
     assert resp.status_code == 400 and resp.json()["errors"]["resolution"] == ["办结须填写办理结果"]
     resp = call(client, "POST", f"{PREFIX}/cases/{case.pk}/mediations",
                 {"held_at": timezone.now().isoformat(), "result": "success", "mediator_names": "李调解"})  # fmt: skip

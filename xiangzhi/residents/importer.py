@@ -555,8 +555,18 @@ class _Validator:
                     other = households.get(r["household_id"], {}).get("number") or "未编号"
                     self.error(p.row, "id_number", f"该身份证号已登记在本村另一户（户号 {other}）中")
             g.household = match
+        # two groups of the file must not land in the same existing household
+        matched: dict[int, Group] = {}
+        for g in groups:
+            if g.household is None:
+                continue
+            other = matched.get(g.household["pk"])
+            if other is not None:
+                self.error(g.first_row, "number", f"与第 {other.first_row} 行开始的户对应系统中的同一户，请合并为一户")
+                g.household = None
+            else:
+                matched[g.household["pk"]] = g
         # an existing household's current head must be in the file if the file names another head
-        matched = {g.household["pk"]: g for g in groups if g.household}
         if matched:
             heads = Resident.objects.filter(
                 household_id__in=list(matched), relation=Relation.HEAD, status=ResidentStatus.ACTIVE

@@ -488,3 +488,19 @@ def test_changing_the_head_needs_the_old_head_in_the_file(cast, client_for):
     newcomer = [rosters.person(1, 1, "新户主", "新户主", "户主", date(1980, 2, 2), True)]
     upload(client, rosters.roster_xlsx(newcomer))
     assert any("已登记了另一名户主" in m for _, _, m in errors_of(last_job()))
+
+
+def test_two_groups_of_the_file_cannot_land_in_one_existing_household(cast, client_for):
+    head, son = rosters.pid(date(1955, 3, 3)), rosters.pid(date(1985, 3, 3))
+    household = services.household_create(actor=None, area_code=cast.grid_a1.code)  # no 户号 yet
+    services.resident_create(actor=None, household=household, name="老赵", id_number=head, relation="head")
+    services.resident_create(actor=None, household=household, name="小赵", id_number=son, relation="son")
+    header = ["户号", "姓名", "与户主关系", "身份证号"]
+    rows = [["5", "老赵", "户主", head], ["6", "小赵", "户主", son]]
+    upload(client_for(cast.secretary_a), rosters.roster_csv(rows, header=header, encoding="utf-8"), "a.csv")
+    assert (3, "户号", "与第 2 行开始的户对应系统中的同一户，请合并为一户") in errors_of(last_job())
+    rows = [["5", "老赵", "户主", head], ["5", "小赵", "子", son]]
+    upload(client_for(cast.secretary_a), rosters.roster_csv(rows, header=header, encoding="utf-8"), "b.csv")
+    assert last_job().status == "done" and last_job().households_updated == 1  # it gets its 户号
+    household.refresh_from_db()
+    assert household.number == "5" and household.member_count == 2

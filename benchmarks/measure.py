@@ -326,16 +326,16 @@ def export_user(rows: int):
 
 def cmd_export(args) -> dict:
     from xiangzhi.accounts.models import User
-    from xiangzhi.residents.registers import export_queryset, export_residents_xlsx
+    from xiangzhi.residents import registers
 
     user, expected = export_user(args.rows)
     user = User.objects.get(pk=user.pk)  # fresh, no cached scope
-    export_queryset(user, {}).exists()  # warm the connection and the code paths
+    registers.export_context(user, {})  # warm the connection and the code paths
     path = Path(tempfile.mkdtemp(prefix="xz-bench-")) / "export.xlsx"
     base_rss = _vm("VmRSS")
     _reset_peak()
     t = time.perf_counter()
-    written = export_residents_xlsx(user, {}, path)
+    written = registers.export_residents_xlsx(user, {}, path)
     elapsed = time.perf_counter() - t
     peak = _vm("VmHWM")
     return {

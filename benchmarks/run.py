@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -69,11 +70,14 @@ def build(households: int, log) -> dict:
     _run([PY, "manage.py", "migrate", "--noinput", "-v0"], households)
     _run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], households)
     t = time.perf_counter()
+    cpu = _children_cpu()
     out = _run([PY, "manage.py", "synth", "--households", str(households), "--seed", str(SEED)], households)
     info = {
         "households": households,
         "seed": SEED,
         "synth_seconds": round(time.perf_counter() - t, 1),
+        "synth_cpu_seconds": round(_children_cpu() - cpu, 1),
+        "load_average": round(os.getloadavg()[0], 1),
         "synth_output": out.strip().splitlines()[-1:],
         "built_at": time.strftime("%Y-%m-%d %H:%M"),
     }
@@ -82,8 +86,19 @@ def build(households: int, log) -> dict:
     return info
 
 
-def measure(households: int, *args) -> dict:
-    out = _run([PY, str(ROOT / "benchmarks" / "measure.py"), *map(str, args)], households)
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(households: int, *args) -> dict | None:
+    """One measurement in a subprocess; None (and the error on stderr) if it failed, so that
+    the other rows are still measured and printed."""
+    try:
+        out = _run([PY, str(ROOT / "benchmarks" / "measure.py"), *map(str, args)], households)
+    except SystemExit as exc:
+        print(f"测量失败：{exc}", file=sys.stderr)
+        return None
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -246,8 +261,10 @@ def main():
     print(f"机器：{env}")
     for n, info in built.items():
         print(
-            f"数据：{n} 户（synth --seed {info['seed']}，生成用时 {info['synth_seconds']} 秒）"
-            + (f"，{results[f'pages_{n}']['residents']} 人" if f"pages_{n}" in results else "")
+            f"数据：{n} 户（synth --seed {info['seed']}，生成用时 {info['synth_seconds']} 秒"
+            + (f"，CPU {info['synth_cpu_seconds']} 秒" if "synth_cpu_seconds" in info else "")
+            + "）"
+            + (f"，{results[f'pages_{n}']['residents']} 人" if results.get(f"pages_{n}") else "")
         )
     print()
     print(" | ".join(_pad(h, w) for h, w in zip(header, widths, strict=True)))

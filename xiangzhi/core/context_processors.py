@@ -1,14 +1,16 @@
-"""Navigation by role: an item shows when the user holds its permission somewhere."""
+"""Navigation by role: a staff item shows when the user holds its permission over some area
+(a villager's own-household rights do not open staff pages; villagers get the portal)."""
 
 from django.urls import NoReverseMatch, reverse
 
-from .scoping import has_perm
+from .scoping import scopes_for
 
 # (label, url name, permission or None for any logged-in user, icon letter)
 NAV = [
     ("工作台", "core:home", None),
     ("矛盾纠纷/信访", "cases:queue", "cases.view_case"),
     ("一户一档", "residents:household_list", "residents.view_household"),
+    ("积分与超市", "points:home", "points.view_account"),
     ("户籍导入", "residents:import", "residents.import_household"),
     ("区划与网格", "org:region_list", "org.view_region"),
     ("账户与岗位", "accounts:user_list", "accounts.view_user"),
@@ -23,7 +25,7 @@ def shell(request):
     path = request.path
     items = []
     for label, name, perm in NAV:
-        if perm and not has_perm(user, perm):
+        if perm and not scopes_for(user, perm)[0]:
             continue
         try:
             url = reverse(name)

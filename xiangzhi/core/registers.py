@@ -289,8 +289,9 @@ class Register:
         return getters
 
     def html_rows(self, objects: Iterable, ctx=None) -> Iterator[list[str]]:
+        getters = self._getters()
         for i, obj in enumerate(objects, start=1):
-            yield [_display(v) for v in self.row(obj, ctx, i)]
+            yield [_display(get(obj, ctx, i)) for get in getters]
 
     def as_html_table(self, objects: Iterable, ctx=None, css_class: str = "table table-vcenter xz-table") -> SafeString:
         head = format_html_join("", "<th>{}</th>", ((h,) for h in self.headers))

@@ -18,6 +18,7 @@ urlpatterns = [
     path("audit/", include("xiangzhi.audit.urls")),
     path("p/", include("xiangzhi.portal.urls")),
     path("cases/", include("xiangzhi.cases.urls")),
+    path("points/", include("xiangzhi.points.urls")),
     path("messages/", include("xiangzhi.notifications.urls")),
     path("api/v1/", api.urls),
 ]

@@ -10,3 +10,4 @@ class PointsConfig(AppConfig):
         from xiangzhi.core.periodic import register
 
         register("post_due_awards", 300)
+        from . import panels, workbench  # noqa: F401  (一户一档 panel, home work-bench panels)

@@ -1,6 +1,6 @@
 """Staff pages of cases (mounted at /cases/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/records/<slug:kind>/", views.case_record, name="record"),
     path("<int:pk>/attachments/<int:aid>/", views.attachment, name="attachment"),
     path("<int:pk>/mediations/<int:mid>/agreement/", views.agreement, name="agreement"),
+    path("", include("xiangzhi.cases.views_registers")),  # registers (台账) and KPI page
 ]

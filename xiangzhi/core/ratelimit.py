@@ -63,8 +63,21 @@ def windows(scope: str) -> list[Window]:
     return [Window(int(limit), int(seconds)) for limit, seconds in pairs]
 
 
+def client_address(request) -> str:
+    """The client's IP. Behind our own nginx (``XIANGZHI_BEHIND_PROXY``, docs/deploy.md) every
+    request comes from the proxy, so the address nginx appended last to X-Forwarded-For is
+    used (earlier entries are whatever the client sent and are not trusted). Without a proxy
+    the header is ignored, so it cannot be used to dodge a limit."""
+    ip = client_ip(request)
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            ip = forwarded[:64]
+    return ip
+
+
 def _client(request) -> str:
-    ip = client_ip(request) or "unknown"
+    ip = client_address(request) or "unknown"
     return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:24]
 
 

@@ -24,11 +24,29 @@ from .forms import IntakeForm, TrackForm, new_token
 NOT_FOUND = "查询码或手机号后四位不正确"
 
 
+class VillageNotFound(Http404):
+    pass
+
+
 def _village_or_404(village_code: str):
     village = selectors.intake_village(village_code)
     if village is None:
-        raise Http404("没有这个村的服务页面")
+        raise VillageNotFound("没有这个村的服务页面")
     return village
+
+
+def _portal_404(view):
+    """A villager who scans an outdated QR code gets a portal page, not the staff 404."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except VillageNotFound:
+            return render(request, "portal/not_found.html", status=404)
+
+    return wrapper
 
 
 def intake_url(request, village_code: str) -> str:
@@ -48,6 +66,7 @@ def _too_many(request, exc: ratelimit.RateLimited, context=None):
 @public
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_portal_404
 def intake(request, village_code: str):
     village = _village_or_404(village_code)
     context = {"village": village, "village_label": selectors.village_label(village)}
@@ -116,6 +135,7 @@ def intake_qr(request, village_code: str):
 
 @public
 @require_http_methods(["GET"])
+@_portal_404
 def poster(request, village_code: str):
     """A printable A4 poster for the village's notice board: name, QR code, instructions."""
     village = _village_or_404(village_code)

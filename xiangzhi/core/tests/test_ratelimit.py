@@ -76,3 +76,21 @@ def test_ip_is_not_stored_in_clear(clock):
     ratelimit.hit(req("203.0.113.77"), "track")
     keys = [k for k in cache._cache] if hasattr(cache, "_cache") else []
     assert keys and not any("203.0.113.77" in k for k in keys)
+
+
+@override_settings(XIANGZHI_RATE_LIMITS=LIMITS)
+def test_forwarded_for_counts_only_behind_our_proxy(clock):
+    def spoofed(xff):
+        return RequestFactory().post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=xff)
+
+    for i in range(3):  # no proxy configured: a forged header changes nothing
+        ratelimit.hit(spoofed(f"9.9.9.{i}"), "track")
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.hit(spoofed("9.9.9.99"), "track")
+    with override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+        assert ratelimit.client_address(spoofed("6.6.6.6, 203.0.113.5")) == "203.0.113.5"
+        for _ in range(3):
+            ratelimit.hit(spoofed("6.6.6.6, 203.0.113.5"), "track")
+        with pytest.raises(ratelimit.RateLimited):
+            ratelimit.hit(spoofed("7.7.7.7, 203.0.113.5"), "track")  # same client, other forged prefix
+        ratelimit.hit(spoofed("203.0.113.6"), "track")  # another villager behind the same proxy

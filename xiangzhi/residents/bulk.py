@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from .choices import Relation, ResidentStatus
 from .models import Household, Resident, SearchKey
@@ -74,8 +74,7 @@ def create_households(rows: list[HouseholdRow], *, progress=None) -> tuple[int, 
                     )
                 )
         Resident.objects.bulk_create(residents, batch_size=BATCH)
-        keys = [k for res in residents for k in search_key_rows(res)]
-        SearchKey.objects.bulk_create(keys, batch_size=5000)
+        _insert_search_keys(residents)
         heads = {res.household_id: res.pk for res in residents if res.relation == Relation.HEAD}
         for h in households:
             if h.pk in heads:
@@ -86,6 +85,18 @@ def create_households(rows: list[HouseholdRow], *, progress=None) -> tuple[int, 
         if progress:
             progress(min(start + BATCH, total), total)
     return n_h, n_r
+
+
+def _insert_search_keys(residents) -> None:
+    """Plain executemany: the search-key rows are many and tiny, and the ORM's per-object
+    overhead would dominate the import."""
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in ("resident_id", "household_id", "area_code", "key"))
+    sql = f"INSERT INTO {q(SearchKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    rows = [(k.resident_id, k.household_id, k.area_code, k.key) for res in residents for k in search_key_rows(res)]
+    with connection.cursor() as cur:
+        for start in range(0, len(rows), 5000):
+            cur.executemany(sql, rows[start : start + 5000])
 
 
 def _fill_pks(households):  # pragma: no cover - SQLite ≥ 3.35 and PostgreSQL return ids

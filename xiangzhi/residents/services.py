@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from pypinyin import lazy_pinyin
 
 from xiangzhi import audit
 from xiangzhi.core import crypto, idcard
 from xiangzhi.core import phone as phones
+from xiangzhi.core.pinyin import primary as pinyin_primary
 from xiangzhi.core.pinyin import search_keys
 from xiangzhi.core.scoping import can_in_area
 from xiangzhi.core.text import clean_text
@@ -63,11 +63,8 @@ def prepare_tags(codes, allowed: dict, field: str) -> str:
 def personal_fields(*, name: str, id_number: str | None, phone: str | None) -> dict:
     """Model fields derived from validated inputs: pinyin, encrypted ID/phone and their
     blind indexes, sex and birth year from the ID."""
-    fields = {
-        "name": name,
-        "name_pinyin": "".join(lazy_pinyin(name))[:120].lower(),
-        "name_initials": "".join(p[:1] for p in lazy_pinyin(name))[:20].lower(),
-    }
+    full, initials = pinyin_primary(name)
+    fields = {"name": name, "name_pinyin": full, "name_initials": initials}
     if id_number:
         fields.update(
             id_number_enc=crypto.encrypt(id_number),

@@ -9,7 +9,6 @@ the derived fields (encryption, blind indexes, pinyin keys) a real import gives 
 from __future__ import annotations
 
 import contextlib
-import functools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,6 @@ from django.db import transaction
 from xiangzhi.core import crypto, demo, idcard
 from xiangzhi.org.models import Level, Region
 
-from . import services as resident_services
 from .bulk import HouseholdRow, PersonRow, create_households
 from .choices import Relation, tags_to_db
 from .models import Household, Resident
@@ -298,21 +296,9 @@ def number_sequence(used: set[str]) -> Iterator[str]:
 # --- pinyin cache ------------------------------------------------------------------------
 @contextlib.contextmanager
 def cached_name_keys():
-    """Memoise the per-name pinyin work (full pinyin, initials, search keys) while a
-    generator runs: there are a few tens of thousands of distinct generated names but
-    hundreds of thousands of people, and pinyin costs ~0.1 ms a name."""
-    originals = {attr: getattr(resident_services, attr) for attr in ("lazy_pinyin", "search_keys")}
-    cached_lazy = functools.lru_cache(maxsize=200_000)(lambda name: tuple(originals["lazy_pinyin"](name)))
-    cached_keys = functools.lru_cache(maxsize=200_000)(lambda name: frozenset(originals["search_keys"](name)))
-    resident_services.lazy_pinyin = lambda name, *a, **kw: (
-        list(cached_lazy(name)) if not a and not kw else (originals["lazy_pinyin"](name, *a, **kw))
-    )
-    resident_services.search_keys = lambda name: set(cached_keys(name))
-    try:
-        yield
-    finally:
-        for attr, fn in originals.items():
-            setattr(resident_services, attr, fn)
+    """Kept for callers: the per-name pinyin work is now memoised in xiangzhi.core.pinyin
+    itself (primary(), search keys and per-character readings are lru-cached)."""
+    yield
 
 
 def last_household_pk() -> int:

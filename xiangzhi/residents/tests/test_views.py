@@ -162,7 +162,8 @@ def test_detail_in_scope_shows_members_and_panels(cast, client_for):
     assert "白塔畈镇" in page and "刘冲村" in page and "第一网格" in page
     for title in ("矛盾纠纷/信访事项", "积分", "走访记录", "信用评级", "惠农补贴"):
         assert title in page
-    assert page.count("暂无记录（该模块上线后自动显示）") >= 4
+    # modules not installed yet show the placeholder; installed ones (cases, points) show their data
+    assert page.count("暂无记录（该模块上线后自动显示）") >= 2
 
 
 def test_detail_outside_scope_is_404(cast, client_for):

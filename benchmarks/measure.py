@@ -332,6 +332,16 @@ def cmd_export(args) -> dict:
     user = User.objects.get(pk=user.pk)  # fresh, no cached scope
     registers.export_context(user, {})  # warm the connection and the code paths
     path = Path(tempfile.mkdtemp(prefix="xz-bench-")) / "export.xlsx"
+    if args.trace:  # Python heap only (tracemalloc slows the export; RSS is not measured)
+        import tracemalloc
+
+        tracemalloc.start()
+        t = time.perf_counter()
+        written = registers.export_residents_xlsx(user, {}, path)
+        elapsed = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return {"rows": written, "expected_rows": expected, "seconds": elapsed, "py_peak_mb": peak / 1048576}
     base_rss = _vm("VmRSS")
     _reset_peak()
     t = time.perf_counter()
@@ -361,6 +371,7 @@ def main():
     p.add_argument("--residents", type=int, default=10_000)
     p = sub.add_parser("export")
     p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--trace", action="store_true", help="Python heap peak (tracemalloc) instead of RSS")
     args = parser.parse_args()
     result = {"pages": cmd_pages, "import": cmd_import, "export": cmd_export}[args.cmd](args)
     print(json.dumps(result, ensure_ascii=False, default=str))

@@ -529,11 +529,18 @@ def entry_reverse(request, pk: int):
 
 
 # --- awards --------------------------------------------------------------------------------
-def _decorate_awards(rows) -> None:
+def _decorate_awards(rows, user=None) -> None:
     labels = selectors.area_labels(a.area_code for a in rows)
+    home_village = None
+    if user is not None and any(a.status == AwardStatus.PUBLICIZING for a in rows):
+        household = selectors.my_household(user)
+        home_village = household.village_code if household else None
     for a in rows:
         a.area_label = labels.get(a.area_code, a.area_code)
         a.badge = STATUS_BADGE.get(a.status, "bg-secondary-lt")
+        if user is not None:
+            village = a.area_code[:12]
+            a.may_object = can_in_area(user, "points.view_award", village) or village == home_village
 
 
 @staff_view("points.view_award")
@@ -549,7 +556,7 @@ def award_list(request):
     kind = _pick(request.GET.get("kind", ""), SubjectKind.values)
     qs = selectors.award_list(user=user, status="" if status == "all" else status, area_code=area, subject_kind=kind)
     page = paginate_request(request, qs, page_size=PAGE_SIZE, unit="条")
-    _decorate_awards(page.object_list)
+    _decorate_awards(page.object_list, request.user)
     base = {"area": area, "kind": kind}
     context = {
         "page": page,
@@ -569,6 +576,16 @@ def award_list(request):
         else "",
     }
     return _render(request, "points/award_list.html", context)
+
+
+def may_object(user, award) -> bool:
+    """Who ``services.award_object`` accepts: village-level readers of awards and the
+    village's own residents."""
+    village = award.area_code[:12]
+    if can_in_area(user, "points.view_award", village):
+        return True
+    household = selectors.my_household(user)
+    return household is not None and household.village_code == village
 
 
 @staff_view("points.view_award")
@@ -592,7 +609,10 @@ def award_detail(request, pk: int):
         "objections": objections,
         "can_review": award.status == AwardStatus.PROPOSED
         and can_in_area(user, "points.review_award", award.area_code),
-        "can_object": award.status == AwardStatus.PUBLICIZING and award.publicity_until and award.publicity_until > now,
+        "can_object": award.status == AwardStatus.PUBLICIZING
+        and award.publicity_until
+        and award.publicity_until > now
+        and may_object(user, award),
         "can_decide": can_in_area(user, "points.review_award", award.area_code),
         "review_form": ReviewForm(),
     }
@@ -782,7 +802,7 @@ def subject_search(request):
 def _action_response(request, award, *, template="points/_award_row.html", status=200, error="", form=None):
     """The row of an award after (or instead of) an action, for htmx; a redirect otherwise."""
     if request.htmx:
-        _decorate_awards([award])
+        _decorate_awards([award], request.user)
         context = {"a": award, "error": error, "form": form, "can_review": True, "now": timezone.now()}
         response = render(request, template, context, status=status)
         add_never_cache_headers(response)

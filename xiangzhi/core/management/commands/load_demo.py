@@ -161,4 +161,7 @@ class Command(BaseCommand):
                 (region.parent.name + region.name if region.level == Level.GRID else region.name) if region else area
             )
             out(f"  {username:<20} {full_name:<6} {ROLES[role].label}（{area_name}）{'  新建' if created else ''}")
+        from xiangzhi.cases.demo import load_cases_demo  # the demo cases of 白塔畈镇 (cases engineer)
+
+        load_cases_demo(stdout=self.stdout)
         out(self.style.SUCCESS(f"演示数据就绪，用时 {time.perf_counter() - t0:.1f} 秒"))

@@ -38,7 +38,7 @@ test-browser: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	-$(VENV)/bin/ruff format --check .  # advisory, like .ci/run, until the tree is formatted
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

@@ -52,6 +52,14 @@ def card_svg(code: str, *, scale: int = 6) -> str:
     qr = segno.make(code, error="m", micro=False)
     buf = io.BytesIO()
     qr.save(
-        buf, kind="svg", scale=scale, border=2, xmldecl=False, svgns=False, title="积分卡二维码", svgclass="xz-card-qr"
+        buf,
+        kind="svg",
+        scale=scale,
+        border=2,
+        xmldecl=False,
+        svgns=False,
+        omitsize=True,  # a viewBox instead of a fixed size: the card's CSS sets the printed size
+        title="积分卡二维码",
+        svgclass="xz-card-qr",
     )
     return buf.getvalue().decode()

@@ -495,6 +495,19 @@ def my_list_entries(*, user, account):
     )
 
 
+def public_name(account, *, masked: bool = False) -> str:
+    """A subject's name as a list shows it: ``王秀英户``, or masked ``王**户`` (the given
+    name hidden, DESIGN.md §4 personal data)."""
+    from xiangzhi.core.masking import mask_name
+
+    if not masked:
+        return account.name
+    if account.household_id:
+        head = account.household.head_name if account.household else ""
+        return f"{mask_name(head or account.name.removesuffix('户'))}户"
+    return mask_name(account.name)
+
+
 def public_boards(village_code: str):
     """Published lists of a village (the public portal)."""
     return RedBlackList.objects.filter(area_code=village_code, status="published").order_by(

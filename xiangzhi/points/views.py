@@ -28,7 +28,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiangzhi.core import periods
 from xiangzhi.core.api import COUNT_CAP
-from xiangzhi.core.masking import mask_name
 from xiangzhi.core.paging import paginate_request
 from xiangzhi.core.pinyin import normalize_query
 from xiangzhi.core.scoping import can_in_area, has_perm, scopes_for
@@ -168,16 +167,6 @@ def _next_url(request, default: str) -> str:
     if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
         return nxt
     return default
-
-
-def display_name(account, *, masked: bool = False) -> str:
-    """A subject's public name: ``王秀英户`` / masked ``王**户``."""
-    if not masked:
-        return account.name
-    if account.household_id:
-        head = account.household.head_name if account.household else account.name.removesuffix("户")
-        return f"{mask_name(head or account.name.removesuffix('户'))}户"
-    return mask_name(account.name)
 
 
 # --- home -------------------------------------------------------------------------------
@@ -1405,7 +1394,7 @@ def board_generate(request):
 
 def _entry_display(entries, *, masked_warnings: bool) -> None:
     for e in entries:
-        e.display = display_name(e.account, masked=masked_warnings and e.side == "warning")
+        e.display = selectors.public_name(e.account, masked=masked_warnings and e.side == "warning")
 
 
 @staff_view("points.view_redblacklist")

@@ -29,7 +29,6 @@ from xiangzhi.points import converters, selectors, services
 from xiangzhi.points.accounts import account_for_household
 from xiangzhi.points.choices import AwardStatus, SubjectKind
 from xiangzhi.points.forms import AppealForm, ClaimForm, ObjectionForm, apply_service_errors, error_text
-from xiangzhi.points.views import display_name
 
 NOT_LINKED = "您的登录账号还没有关联到户。请带身份证到村委会或联系网格员办理关联。"
 
@@ -267,7 +266,7 @@ def village_lists(request, village_code: str):
         raise Http404
     entries = list(selectors.public_entries(board)) if board else []
     for e in entries:
-        e.display = display_name(e.account, masked=e.side == "warning")
+        e.display = selectors.public_name(e.account, masked=e.side == "warning")
     township = public_region(village.code[:9])
     context = {
         "village": village,

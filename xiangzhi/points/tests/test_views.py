@@ -173,19 +173,29 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def _more_households(cast, n):
+def _more_rows(world, cast, n):
+    """n more households with accounts and proposals, and two more lists of village A."""
+    from xiangzhi.points import services
+
     for i in range(n):
         h = make_household(cast.grid_a1.code, f"测试{i}", number=f"X-{i:03d}")
         acc = fund(account_for_household(h), 5 + i)
-        from xiangzhi.points import services
-
         services.award_propose(
             actor=cast.grid_worker_a1,
             account=acc,
-            rule=viewdata.rule(acc.awards.model.objects.first().rule.rulebook, "XL01"),
+            rule=viewdata.rule(world.book, "XL01"),
             occurred_on=viewdata.TODAY,
             reason=f"第{i}户",
         )
+    start = viewdata.TODAY.replace(month=(viewdata.TODAY.month - 1) // 3 * 3 + 1, day=1)
+    services.list_generate(actor=cast.secretary_a, village_code=VILLAGE_A, period_kind="quarter", period_start=start)
+    services.list_generate(
+        actor=cast.secretary_a,
+        village_code=VILLAGE_A,
+        period_kind="month",
+        period_start=viewdata.TODAY.replace(day=1),
+        subject_kind="party_member",
+    )
 
 
 @pytest.mark.parametrize("name", ["points:account_list", "points:award_list", "points:board_list", "points:shop_list"])
@@ -193,7 +203,7 @@ def test_list_queries_do_not_grow_with_rows(world, cast, client_for, name):
     c = client_for(cast.secretary_a)
     url = reverse(name)
     few = _queries(c, url)
-    _more_households(cast, 12)
+    _more_rows(world, cast, 12)
     many = _queries(c, url)
     assert many <= few, f"{name}: {few} → {many} queries"
     assert many <= 16

@@ -346,7 +346,15 @@ def redemption_get(*, user, pk) -> Redemption:
 
 # --- 红黑榜 -------------------------------------------------------------------------------------
 def boards_for(user, action: str = "view"):
-    return RedBlackList.objects.restrict(user, action)
+    """Lists in scope; for reading, also the *published* lists of the village above a grid
+    post (they hang on the village notice board anyway)."""
+    qs = RedBlackList.objects.restrict(user, action)
+    if action != "view":
+        return qs
+    above = {p[:12] for p in area_prefixes(user, "points.view_redblacklist") if len(p) > 12}
+    if not above:
+        return qs
+    return RedBlackList.objects.filter(Q(pk__in=qs.values("pk")) | Q(area_code__in=above, status="published"))
 
 
 def board_list(*, user, area_code: str = "", subject_kind: str = ""):

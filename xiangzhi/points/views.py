@@ -502,6 +502,12 @@ def entry_reverse(request, pk: int):
     back = reverse("points:account_detail", args=[entry.account_id])
     form = ReasonForm(request.POST or None, label="冲正原因")
     context = {"entry": entry, "form": form, "back": back}
+    if entry.kind == EntryKind.REDEMPTION:
+        # points and stock go back together: the receipt's cancellation, never a bare reversal
+        redemption_id = _int(entry.source.partition(":")[2])
+        context["error"] = "兑换流水不能单独冲正，请在兑换小票页面“撤销兑换”（积分和库存一并退回）。"
+        context["receipt"] = redemption_id
+        return _render(request, "points/entry_reverse.html", context, status=409, partial="form")
     if request.method == "GET":
         return _render(request, "points/entry_reverse.html", context, partial="form")
     if not form.is_valid():

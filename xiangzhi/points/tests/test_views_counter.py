@@ -257,3 +257,13 @@ def test_shop_create_is_township_only(world, cast, client_for):
     from xiangzhi.points.models import Shop
 
     assert Shop.objects.get(name="白塔畈镇振风超市").keeper == world.keeper
+
+
+def test_a_redemption_entry_is_cancelled_on_its_receipt_not_reversed(world, cast, client_for):
+    c = client_for(world.keeper)
+    page = open_household(c, world, cast.household_a1)
+    c.post(counter_url(world), {"household": cast.household_a1.pk, "key": key_of(page), f"qty-{world.soap.pk}": "1"})
+    entry = LedgerEntry.objects.get(kind="redemption")
+    resp = client_for(cast.township_admin).post(reverse("points:entry_reverse", args=[entry.pk]), {"reason": "退货"})
+    assert resp.status_code == 409 and "撤销兑换" in html(resp)
+    assert not LedgerEntry.objects.filter(kind="reversal").exists()

@@ -103,6 +103,15 @@ def test_poster_masks_warning_names(world, cast, client_for, quarter):
     assert county.status_code == 200 and "王**户" in html(county) and "王秀英" not in html(county)
 
 
+def test_grid_post_reads_the_published_village_list_only(world, cast, client_for, quarter):
+    c = client_for(cast.grid_worker_a1)
+    listing = html(c.get(reverse("points:board_list")))
+    assert f'id="board-{world.board.pk}"' in listing and f'id="board-{quarter.pk}"' not in listing
+    assert c.get(reverse("points:board_detail", args=[world.board.pk])).status_code == 200
+    assert c.get(reverse("points:board_detail", args=[quarter.pk])).status_code == 404  # a draft
+    assert c.post(reverse("points:board_approve", args=[quarter.pk])).status_code == 403
+
+
 def test_appeal_queue_and_decision(world, cast, client_for):
     entry = world.warning_entry
     appeal = services.appeal_file(actor=cast.secretary_a, entry=entry, reason="当天是邻居倒的垃圾")

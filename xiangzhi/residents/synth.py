@@ -8,7 +8,6 @@ the derived fields (encryption, blind indexes, pinyin keys) a real import gives 
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -293,14 +292,6 @@ def number_sequence(used: set[str]) -> Iterator[str]:
             yield number
 
 
-# --- pinyin cache ------------------------------------------------------------------------
-@contextlib.contextmanager
-def cached_name_keys():
-    """Kept for callers: the per-name pinyin work is now memoised in xiangzhi.core.pinyin
-    itself (primary(), search keys and per-character readings are lru-cached)."""
-    yield
-
-
 def last_household_pk() -> int:
     return Household.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -348,19 +339,16 @@ def synth(*, households: int, seed: int, county: str = demo.COUNTY, log: Callabl
             pending = []
             log(f"  {done_h}/{households} 户，{done_r} 人，{time.perf_counter() - t0:.0f} 秒")
 
-    with cached_name_keys():
-        for (village, vname), count in zip(villages, counts, strict=True):
-            village_grids = grids[village]
-            numbers = number_sequence(used.get(village, set()))
-            for i in range(count):
-                grid = village_grids[i * len(village_grids) // max(count, 1)]
-                group = 1 + i * 12 // max(count, 1)
-                pending.append(
-                    gen.household(area_code=grid, number=next(numbers), address=f"{vname}{group}组{i + 1}号")
-                )
-                if len(pending) >= CHUNK:
-                    flush()
-        flush()
+    for (village, vname), count in zip(villages, counts, strict=True):
+        village_grids = grids[village]
+        numbers = number_sequence(used.get(village, set()))
+        for i in range(count):
+            grid = village_grids[i * len(village_grids) // max(count, 1)]
+            group = 1 + i * 12 // max(count, 1)
+            pending.append(gen.household(area_code=grid, number=next(numbers), address=f"{vname}{group}组{i + 1}号"))
+            if len(pending) >= CHUNK:
+                flush()
+    flush()
     mark_generated(after_pk=first_pk, note=demo.SYNTH_NOTE)
     return {
         "households": done_h,

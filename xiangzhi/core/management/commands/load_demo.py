@@ -29,7 +29,6 @@ def load_households(villages, grids, *, seed: int) -> tuple[int, int]:
         Generator,
         IdAllocator,
         _used_numbers,
-        cached_name_keys,
         last_household_pk,
         mark_generated,
         number_sequence,
@@ -66,8 +65,7 @@ def load_households(villages, grids, *, seed: int) -> tuple[int, int]:
                 )
             )
     first_pk = last_household_pk()
-    with cached_name_keys():
-        n_h, n_r = create_households(rows)
+    n_h, n_r = create_households(rows)
     mark_generated(after_pk=first_pk, note=demo.DEMO_NOTE)
     return n_h, n_r
 

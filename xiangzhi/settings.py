@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "xiangzhi.notifications",
     "xiangzhi.cases",
     "xiangzhi.points",
+    "xiangzhi.cadres",
+    "xiangzhi.visits",
     "xiangzhi.portal",
 ]
 

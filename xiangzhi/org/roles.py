@@ -74,6 +74,18 @@ POINTS_TOWNSHIP = POINTS_VILLAGE + [
     "points.reverse_ledgerentry",
 ]
 
+CADRE_READ = ["cadres.view_cadre", "cadres.view_recognition", "visits.view_visit", "visits.view_contactassignment"]
+FIELD_WORK = CADRE_READ + ["visits.add_visit", "visits.view_problem"]
+CADRE_ADMIN = FIELD_WORK + [
+    "cadres.add_cadre",
+    "cadres.change_cadre",
+    "cadres.export_cadre",
+    "cadres.add_recognition",
+    "visits.change_visit",
+    "visits.add_contactassignment",
+    "visits.export_visit",
+]
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in [
@@ -85,6 +97,8 @@ ROLES: dict[str, Role] = {
                 REGISTRY_READ
                 + CASE_READ
                 + POINTS_READ
+                + CADRE_READ
+                + ["cadres.export_cadre", "visits.export_visit"]
                 + ["residents.export_household", "org.view_assignment", "cases.export_case", "points.export_account"]
             ),
         ),
@@ -98,6 +112,7 @@ ROLES: dict[str, Role] = {
                 + REGISTRY_ADMIN
                 + CASE_TOWNSHIP
                 + POINTS_TOWNSHIP
+                + CADRE_ADMIN
                 + [
                     "org.add_region",
                     "org.change_region",
@@ -119,6 +134,7 @@ ROLES: dict[str, Role] = {
                 + REGISTRY_WRITE
                 + CASE_LEAD
                 + POINTS_TOWNSHIP
+                + CADRE_ADMIN
                 + ["residents.import_household", "residents.export_household"]
             ),
         ),
@@ -132,15 +148,19 @@ ROLES: dict[str, Role] = {
                 + REGISTRY_ADMIN
                 + CASE_LEAD
                 + POINTS_VILLAGE
+                + FIELD_WORK
+                + ["visits.add_contactassignment", "visits.change_visit"]
                 + ["org.add_region", "org.change_region", "org.view_assignment"]
             ),
         ),
-        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE)),
+        Role("village_cadre", "村干部", ("village",), _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE + FIELD_WORK)),
         Role(
             "grid_worker",
             "网格员",
             ("grid", "village"),
-            _grant(REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE + ["residents.reveal_resident"]),
+            _grant(
+                REGISTRY_READ + REGISTRY_WRITE + CASE_WORK + POINTS_PROPOSE + FIELD_WORK + ["residents.reveal_resident"]
+            ),
         ),
         Role(
             "mediator",

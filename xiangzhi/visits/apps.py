@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VisitsConfig(AppConfig):
+    name = "xiangzhi.visits"
+    label = "visits"
+    verbose_name = "走访与联系群众"

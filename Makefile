@@ -31,7 +31,7 @@ dev: demo
 	HOST=$(HOST) PORT=$(PORT) DEBUG=1 bin/serve --dev
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -n auto --dist loadfile $(ARGS)
+	PYTHONHASHSEED=0 $(PY) -m pytest -n auto --dist loadfile $(ARGS)
 
 test-browser: $(VENV)/.installed
 	$(PY) -m pytest -m browser -p no:xdist $(ARGS)

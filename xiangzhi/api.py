@@ -14,13 +14,17 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 from xiangzhi.accounts.api import router as accounts_router  # noqa: E402
+from xiangzhi.cadres.api import router as cadres_router  # noqa: E402
 from xiangzhi.cases.api import router as cases_router  # noqa: E402
 from xiangzhi.org.api import router as org_router  # noqa: E402
 from xiangzhi.portal.api import router as public_router  # noqa: E402
 from xiangzhi.residents.api import router as residents_router  # noqa: E402
+from xiangzhi.visits.api import router as visits_router  # noqa: E402
 
 api.add_router("/auth", accounts_router)
 api.add_router("/regions", org_router)
 api.add_router("/", residents_router)
 api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
+api.add_router("/visits", visits_router)
+api.add_router("/cadres", cadres_router)

@@ -180,3 +180,22 @@ def contact_assign(*, actor, cadre, kind: str, start: date, household=None, grou
                                          area_code=area, help=clean_text(help)[:300], start=start)
     audit.record(actor, "visits.contact_assign", c, kind=kind)
     return c
+
+
+@transaction.atomic
+def visit_photo_add(*, actor, visit: Visit, upload) -> VisitPhoto:
+    """One more photo on a logged visit (the phone sends photos after the visit itself).
+    Only the visit's author, or someone who may change visits in its area."""
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if actor is None or (visit.created_by_id != actor.pk
+                         and not can_in_area(actor, "visits.change_visit", visit.area_code)):
+        raise PermissionDenied("只能为自己记录的走访上传照片")
+    content_type = check_upload(upload, field="file", allowed=("image/jpeg", "image/png", "image/webp"))
+    if visit.photos.count() >= MAX_PHOTOS:
+        raise _err("file", f"每次走访最多上传 {MAX_PHOTOS} 张照片")
+    _, stored = safe_name(getattr(upload, "name", ""), content_type)
+    photo = VisitPhoto(visit=visit, content_type=content_type, size=upload.size)
+    photo.file.save(stored, upload, save=False)
+    photo.save()
+    audit.record(actor, "visits.visit_photo_add", visit, photo_id=photo.pk, size=photo.size)
+    return photo

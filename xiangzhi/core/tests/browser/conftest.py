@@ -88,6 +88,7 @@ def live_url(tmp_path_factory, artifacts_dir):
     base = Path(settings.BASE_DIR)
     data_dir = tmp_path_factory.mktemp("xiangzhi-browser-data")
     env = _server_env(data_dir)
+    _SHARED["env"] = env  # for manage(): commands against the server's own database
     log_path = artifacts_dir / "browser-server.log"
     with log_path.open("w") as log:
         for command in SETUP_COMMANDS:
@@ -133,6 +134,7 @@ def live_url(tmp_path_factory, artifacts_dir):
         yield url
     finally:
         _SHARED.pop("url", None)
+        _SHARED.pop("env", None)
         try:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -193,22 +195,67 @@ class Phone:
         return self.page.goto(self.base_url + path)
 
 
+PHONE_CONTEXT = {
+    "viewport": {"width": 375, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+DESKTOP_CONTEXT = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
 @pytest.fixture
 def phone(browser, live_url):
     """A page in a 375×812 phone context (touch, device pixel ratio 2) and its request log."""
-    context = browser.new_context(
-        viewport={"width": 375, "height": 812},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-    )
+    context = browser.new_context(**PHONE_CONTEXT)
     context.set_default_timeout(15_000)
     requests = RequestLog()
     context.route("**/*", requests.route)
     yield Phone(page=context.new_page(), base_url=live_url, requests=requests)
     context.close()
+
+
+@pytest.fixture
+def devices(browser, live_url):
+    """Opens one more browser context per person of a multi-user flow, in the session's one
+    browser: ``devices("phone")`` (375×812) or ``devices("desktop")`` (1280×900) → Phone
+    (page, base_url, request log). All are closed when the test ends."""
+    contexts = []
+
+    def open_device(kind: str = "phone") -> Phone:
+        context = browser.new_context(**(PHONE_CONTEXT if kind == "phone" else DESKTOP_CONTEXT))
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        requests = RequestLog()
+        context.route("**/*", requests.route)
+        return Phone(page=context.new_page(), base_url=live_url, requests=requests)
+
+    yield open_device
+    for context in contexts:
+        context.close()
+
+
+def manage(*args: str, timeout: int = 120) -> str:
+    """``manage.py <args>`` against the live server's data folder (its database and keys),
+    e.g. ``manage("shell", "-c", code)`` to call a service the UI cannot (a clock jump).
+    Needs the ``live_url`` fixture; returns stdout, fails the test on a non-zero exit."""
+    env = _SHARED.get("env")
+    if env is None:
+        raise RuntimeError("manage() needs the live_url fixture")
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"manage.py {args[0] if args else ''} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def login(phone: Phone, username: str, password: str) -> None:

@@ -118,6 +118,24 @@ def machine() -> str:
     )
 
 
+def revision() -> str:
+    """The commit measured (and whether the working tree had uncommitted changes)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "xiangzhi"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+    return head + ("（工作区有未提交的改动）" if dirty else "")
+
+
 def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -140,7 +158,7 @@ def main():
     started = time.perf_counter()
     env = machine()
     built = {n: build(n, log) for n in (args.small, args.large)}
-    results: dict = {"machine": env, "built": built}
+    results: dict = {"machine": env, "revision": revision(), "built": built}
     if "pages" not in skip:
         for n in (args.small, args.large):
             log(f"页面计时：{n} 户 …")
@@ -263,6 +281,7 @@ def main():
     widths = [max(_w(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
     print(f"机器：{env}")
+    print(f"代码：{revision()}")
     for n, info in built.items():
         print(
             f"数据：{n} 户（synth --seed {info['seed']}，生成用时 {info['synth_seconds']} 秒"

@@ -128,3 +128,22 @@ def roster_change(area_code: str, before: date, after: date) -> dict:
         "villages_with_dual_role": b.villages_with_dual_role - a.villages_with_dual_role,
         "villages_with_college_graduate": b.villages_with_college_graduate - a.villages_with_college_graduate,
     }
+
+
+def recognitions(area_code: str, period) -> dict:
+    """通报批评 / 表扬 / 荣誉 issued in ``period`` in the area ("2022年通报批评镇村干部22人次，
+    表扬相关部门单位4个"): criticisms count person-times (one row = one cadre criticised)."""
+    from django.db.models import Count
+
+    from .models import Recognition
+
+    agg = Recognition.objects.filter(
+        area_code__startswith=area_code, issued_on__gte=period.start, issued_on__lt=period.end
+    ).aggregate(
+        criticisms=Count("id", filter=Q(kind="criticism")),
+        commendations=Count("id", filter=Q(kind="commendation")),
+        cadre_commendations=Count("id", filter=Q(kind="commendation", target="cadre")),
+        unit_commendations=Count("id", filter=Q(kind="commendation", target="unit")),
+        honours=Count("id", filter=Q(kind="honour")),
+    )
+    return agg

@@ -162,4 +162,7 @@ class Command(BaseCommand):
         from xiangzhi.cases.demo import load_cases_demo  # the demo cases of 白塔畈镇 (cases engineer)
 
         load_cases_demo(stdout=self.stdout)
+        from xiangzhi.cadres.demo import load_cadres_demo  # rosters, field work, recognitions (cadres engineer)
+
+        load_cadres_demo(stdout=self.stdout)
         out(self.style.SUCCESS(f"演示数据就绪，用时 {time.perf_counter() - t0:.1f} 秒"))

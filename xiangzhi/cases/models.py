@@ -136,6 +136,9 @@ class Case(models.Model):
             models.Index(fields=["handler", "status"], name="case_handler_status"),
             models.Index(fields=["lead", "status"], name="case_lead_status"),
             models.Index(fields=["status", "level_due_at"], name="case_status_level_due"),
+            # work queues (我的待办, open/overdue filters): open statuses first, then the area range —
+            # the queue reads only a township's open cases instead of all its cases (benchmarks/cases.py)
+            models.Index(fields=["status", "area_code", "due_at"], name="case_status_area_due"),
         ]
 
     def __str__(self):

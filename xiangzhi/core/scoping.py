@@ -77,6 +77,21 @@ def roles_of(user) -> set[str]:
     return {role for _, role in _assignments(user)}
 
 
+def prefix_q(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix``, written so that an index on ``field`` is *sought*:
+    for a division code (ASCII digits) the LIKE is ANDed with the equivalent range
+    ``prefix <= field < next(prefix)`` (``341524111`` → ``341524112``). SQLite cannot use a
+    BINARY index for LIKE (its LIKE is case-insensitive), so without the range every scoped
+    query scans the whole index — O(table) instead of O(area). Same rows either way."""
+    q = Q(**{f"{field}__startswith": prefix})
+    if prefix.isascii() and prefix.isdigit():
+        q &= Q(**{f"{field}__gte": prefix})
+        upper = str(int(prefix) + 1).zfill(len(prefix))
+        if len(upper) == len(prefix):  # "99…9" has no upper bound of the same length
+            q &= Q(**{f"{field}__lt": upper})
+    return q
+
+
 def perm_name(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
@@ -88,7 +103,7 @@ class RestrictedQuerySet(models.QuerySet):
         field = getattr(model, "area_field", "area_code")
         q = Q()
         for prefix in areas:
-            q |= Q(**{f"{field}__startswith": prefix})
+            q |= prefix_q(field, prefix)
         own_lookup = getattr(model, "own_lookup", None)
         if own and own_lookup:
             q |= Q(**{own_lookup: user})

@@ -86,59 +86,80 @@ def interleaved(fns: dict, reps: int, warmup: int = 3) -> dict[str, float]:
 
 
 # --- pages -------------------------------------------------------------------------------
-def cmd_pages(args) -> dict:
-    from django.test.utils import override_settings
+def use_database(path: str) -> None:
+    """Point the default connection at another SQLite file. With CONN_MAX_AGE 0 the
+    connection closes after every request, so the next request opens this file."""
+    from django.db import connections
 
+    conn = connections["default"]
+    conn.close()
+    conn.settings_dict["NAME"] = path
+
+
+def _prepare_pages(args, label: str) -> tuple[dict, dict]:
+    """Login, sanity checks and the four timed requests against the current database."""
+    from benchmarks.bare import bare_queryset
     from xiangzhi.residents.models import Household, Resident
+    from xiangzhi.residents.selectors import household_list
 
     user = bench_user("bench_township", "township_admin", [args.area])
     client = logged_in_client(user)
-    households = Household.objects.count()
-    residents = Resident.objects.count()
-    in_scope = Household.objects.filter(area_code__startswith=args.area).count()
 
     def get(url, params):
         response = client.get(url, params)
         if response.status_code != 200:
-            raise SystemExit(f"{url} {params} → HTTP {response.status_code}")
+            raise SystemExit(f"{label}: {url} {params} → HTTP {response.status_code}")
         return response
 
-    with override_settings(ROOT_URLCONF="benchmarks.bare"):
-        page = get("/residents/", {})
-        bare = get("/bench/bare/", {"area": args.area})
-        hits_page = get("/residents/", {"q": args.q})
-        hits_bare = get("/bench/bare/", {"area": args.area, "q": args.q})
-        # the bare view runs the same query as the page's first page
-        from benchmarks.bare import bare_queryset
-        from xiangzhi.residents.selectors import household_list
-
-        check = {
-            "same_rows_list": list(household_list(user=user).values_list("pk", flat=True)[:20])
-            == list(bare_queryset(args.area).values_list("pk", flat=True)[:20]),
-            "same_rows_search": list(household_list(user=user, q=args.q).values_list("pk", flat=True)[:20])
-            == list(bare_queryset(args.area, args.q).values_list("pk", flat=True)[:20]),
-            "search_rows": bare.content.count(b"<tr>") and hits_bare.content.count(b"<tr>"),
-            "page_bytes": len(page.content),
-            "search_page_bytes": len(hits_page.content),
-        }
-        results = interleaved(
-            {
-                "list_page": lambda: get("/residents/", {}),
-                "list_bare": lambda: get("/bench/bare/", {"area": args.area}),
-                "search_page": lambda: get("/residents/", {"q": args.q}),
-                "search_bare": lambda: get("/bench/bare/", {"area": args.area, "q": args.q}),
-            },
-            args.reps,
-        )
-    return {
-        "households": households,
-        "residents": residents,
-        "in_scope": in_scope,
+    page = get("/residents/", {})
+    hits_page = get("/residents/", {"q": args.q})
+    hits_bare = get("/bench/bare/", {"area": args.area, "q": args.q})
+    info = {
+        "households": Household.objects.count(),
+        "residents": Resident.objects.count(),
+        "in_scope": Household.objects.filter(area_code__startswith=args.area).count(),
         "area": args.area,
         "q": args.q,
-        **results,
-        **check,
+        # the bare view runs the same query as the page's first page
+        "same_rows_list": list(household_list(user=user).values_list("pk", flat=True)[:20])
+        == list(bare_queryset(args.area).values_list("pk", flat=True)[:20]),
+        "same_rows_search": list(household_list(user=user, q=args.q).values_list("pk", flat=True)[:20])
+        == list(bare_queryset(args.area, args.q).values_list("pk", flat=True)[:20]),
+        "search_rows": hits_bare.content.count(b"<tr>"),
+        "page_bytes": len(page.content),
+        "search_page_bytes": len(hits_page.content),
     }
+    calls = {
+        "list_page": lambda: get("/residents/", {}),
+        "list_bare": lambda: get("/bench/bare/", {"area": args.area}),
+        "search_page": lambda: get("/residents/", {"q": args.q}),
+        "search_bare": lambda: get("/bench/bare/", {"area": args.area, "q": args.q}),
+    }
+    return info, calls
+
+
+def cmd_pages(args) -> dict:
+    """Pages of this data directory and, with --other, of a second one, all interleaved in
+    one process: load changes during the run hit every figure alike."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    databases = {"main": settings.DATABASES["default"]["NAME"]}
+    if args.other:
+        databases["other"] = str(Path(args.other) / "xiangzhi.sqlite3")
+    calls, infos = {}, {}
+    with override_settings(ROOT_URLCONF="benchmarks.bare"):
+        for label, path in databases.items():
+            use_database(path)
+            infos[label], db_calls = _prepare_pages(args, label)
+            for key, fn in db_calls.items():
+                calls[f"{label}:{key}"] = lambda fn=fn, path=path: (use_database(path), fn())
+        results = interleaved(calls, args.reps)
+    use_database(databases["main"])
+    out = {}
+    for label in databases:
+        out[label] = {**infos[label], **{k.split(":", 1)[1]: v for k, v in results.items() if k.startswith(label)}}
+    return out
 
 
 # --- import ------------------------------------------------------------------------------
@@ -366,6 +387,7 @@ def main():
     p.add_argument("--reps", type=int, default=30)
     p.add_argument("--area", default=TOWNSHIP)
     p.add_argument("--q", default="lcx")
+    p.add_argument("--other", default="", help="a second data directory, measured interleaved")
     p = sub.add_parser("import")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--residents", type=int, default=10_000)

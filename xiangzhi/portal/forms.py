@@ -56,6 +56,12 @@ class _Styled(forms.Form):
 
 
 class IntakeForm(_Styled):
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].choices = [("", "不清楚")] + [(g.code, g.name) for g in grids]
+        if not grids:
+            self.fields["grid"].widget = forms.HiddenInput()
+
     kind = forms.ChoiceField(
         label="您要反映什么？",
         choices=KIND_CHOICES,
@@ -85,6 +91,12 @@ class IntakeForm(_Styled):
         help_text="工作人员会联系您；查询办理进度时要用手机号后四位。",
         error_messages={"required": "请填写手机号码（查询办理进度要用）", "max_length": "手机号码格式不正确"},
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    grid = forms.ChoiceField(
+        label="您家所在网格（知道就选，不知道可不选）",
+        required=False,
+        choices=[("", "不清楚")],
+        error_messages={"invalid_choice": "请从列表中选择网格"},
     )
     photos = MultiplePhotoField(
         label="照片（可不传，最多 3 张）",

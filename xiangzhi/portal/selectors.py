@@ -69,3 +69,10 @@ def track(*, tracking_code: str, phone_last4: str) -> dict | None:
         "closed_at": case.closed_at,
         "timeline": case_public.public_timeline(case),
     }
+
+
+def village_grids(village) -> list:
+    """The active grids of a village (names only are shown on the public intake page)."""
+    from xiangzhi.org.models import Region
+
+    return list(Region.objects.filter(parent=village, level="grid", is_active=True).order_by("code"))

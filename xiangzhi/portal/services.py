@@ -43,6 +43,7 @@ def intake_submit(
     contact_phone: str,
     photos=(),
     token: str = "",
+    grid_code: str = "",
 ) -> tuple[Case, bool]:
     """Register a villager's case at his village (属地; the village secretary becomes first
     responsible). Returns (case, created): a retried submission (same token, village and
@@ -75,7 +76,7 @@ def intake_submit(
         actor=None,
         kind=kind,
         channel="online",
-        area_code=village_code,
+        area_code=_grid_or_village(village_code, grid_code),
         title=title,
         description=description,
         contact_name=name,
@@ -86,3 +87,12 @@ def intake_submit(
     for upload in photos:
         case_services.attachment_add(actor=None, case=case, upload=upload)
     return case, True
+
+
+def _grid_or_village(village_code: str, grid_code: str) -> str:
+    """A villager who names his grid sends the case to its grid worker (网格 level first);
+    otherwise it starts at the village."""
+    if grid_code and len(grid_code) == 15 and grid_code.startswith(village_code):
+        if Region.objects.filter(code=grid_code, level="grid", is_active=True).exists():
+            return grid_code
+    return village_code

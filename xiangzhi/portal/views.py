@@ -70,14 +70,18 @@ def _too_many(request, exc: ratelimit.RateLimited, context=None):
 def intake(request, village_code: str):
     village = _village_or_404(village_code)
     context = {"village": village, "village_label": selectors.village_label(village)}
+    grids = selectors.village_grids(village)
     if request.method == "GET":
-        form = IntakeForm(initial={"token": new_token(), "kind": request.GET.get("kind", "")})
+        form = IntakeForm(
+            initial={"token": new_token(), "kind": request.GET.get("kind", ""), "grid": request.GET.get("grid", "")},
+            grids=grids,
+        )
         return _intake_page(request, context, form)
     try:
         ratelimit.peek(request, "intake")
     except ratelimit.RateLimited as exc:
         return _too_many(request, exc, context)
-    form = IntakeForm(request.POST, request.FILES)
+    form = IntakeForm(request.POST, request.FILES, grids=grids)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -90,6 +94,7 @@ def intake(request, village_code: str):
                 contact_phone=data["contact_phone"],
                 photos=data["photos"],
                 token=data["token"],
+                grid_code=data.get("grid") or "",
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():

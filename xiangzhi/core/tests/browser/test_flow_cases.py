@@ -1,17 +1,10 @@
 """End-to-end: a dispute from the 刘冲村 QR page to the villager's tracking timeline
 (issue 3 item 12). Runs with ``make test-browser``.
 
-The issue's story is "villager submits on a phone → grid worker accepts and escalates →
-secretary mediates successfully → township closes → the villager's tracking page shows the
-timeline". A case from the public intake page is registered at *village* level
-(``portal.services.intake_submit`` uses the 12-digit village code: the page has no grid
-choice), so a grid worker can neither see it (his scope is his grid's 15-digit code) nor
-act on it, and it cannot be returned to a grid (``case_return`` refuses below a village
-code). The flow therefore does what the rules allow: the village secretary — the case's
-first responsible — accepts and does the 交办 (四定) himself, mediates (the grid worker is
-named as co-mediator) and resolves; the township admin closes; the villager tracks it.
-The grid worker's phone only checks that the case does not reach him, so that this test
-tells when the rule changes.
+The issue's story: the villager submits on a phone (naming his grid, so the case starts at
+grid level) → the grid worker accepts it on his phone and escalates it to the village →
+the village secretary does the 交办 (四定), mediates successfully (printable agreement) and
+resolves → the township admin closes → the villager's tracking page shows the timeline.
 """
 
 from __future__ import annotations
@@ -70,6 +63,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     )
     page.fill("#id_contact_name", VILLAGER_NAME)
     page.fill("#id_contact_phone", VILLAGER_PHONE)
+    page.select_option("#id_grid", label="第一网格")
     page.screenshot(path=artifacts_dir / "cases-1-intake-phone.png", full_page=True)
     with page.expect_navigation():
         page.click("form button[type=submit]")
@@ -79,28 +73,29 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     assert no_horizontal_scroll(page), "the tracking-code page scrolls sideways at 375 px"
     page.screenshot(path=artifacts_dir / "cases-2-tracking-code-phone.png", full_page=True)
 
-    # 2. The village secretary (first responsible) finds it in his queue and accepts it.
+    # 2. The grid worker of 刘冲村第一网格 gets it on his phone, accepts it and escalates it.
+    grid = devices("phone")
+    gp = grid.page
+    login(grid, "liuchong_grid1", DEMO_PASSWORD)
+    grid.goto(reverse("cases:queue") + f"?q={code}")
+    with gp.expect_navigation():
+        gp.locator("a.case-link", has_text=TITLE).click()
+    case_path = re.sub(r"^https?://[^/]+", "", gp.url)
+    assert re.fullmatch(r"/cases/\d+/", case_path), case_path
+    assert code in gp.locator("#case-header").inner_text()
+    assert "网上" in gp.locator("#case-request").inner_text()  # channel: online
+    assert VILLAGER_PHONE not in gp.content(), "the villager's phone is shown unmasked to staff"
+    _act(gp, "accept")
+    assert "已受理" in gp.locator("#case-header").inner_text()
+    _act(gp, "escalate", lambda f: f.locator("textarea[name=reason]").fill("涉及两户宅基地边界，需村里组织调解"))
+    assert no_horizontal_scroll(gp), "the case page scrolls sideways at 375 px"
+
+    # 3. The village secretary (first responsible) takes it over at village level.
     secretary = devices("desktop")
     sp = secretary.page
     login(secretary, "liuchong_secretary", DEMO_PASSWORD)
-    secretary.goto(reverse("cases:queue") + f"?q={code}")
-    with sp.expect_navigation():
-        sp.locator("a.case-link", has_text=TITLE).click()
-    case_path = re.sub(r"^https?://[^/]+", "", sp.url)
-    assert re.fullmatch(r"/cases/\d+/", case_path), case_path
-    header = sp.locator("#case-header").inner_text()
-    assert code in header and "村级" in sp.locator(".xz-levels").inner_text()
-    assert "网上" in sp.locator("#case-request").inner_text()  # channel: online
-    assert VILLAGER_PHONE not in sp.content(), "the villager's phone is shown unmasked to staff"
-
-    # The grid worker of 刘冲村第一网格 does not get a village-level portal case (see module docstring).
-    grid = devices("phone")
-    login(grid, "liuchong_grid1", DEMO_PASSWORD)
-    response = grid.goto(case_path)
-    assert response.status == 404, "a grid worker now reaches portal cases: update this flow to the issue's story"
-
-    _act(sp, "accept")
-    assert "已受理" in sp.locator("#case-header").inner_text()
+    secretary.goto(case_path)
+    assert "村级" in sp.locator(".xz-levels").inner_text()
 
     def four_fixes(form):
         lead = form.locator("select[name=lead] option", has_text=SECRETARY).first.get_attribute("value")
@@ -114,7 +109,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     assert SECRETARY in sp.locator("#case-lead").inner_text()
     _act(sp, "start")
 
-    # 3. Mediation succeeds; the printable agreement (调解协议书) opens.
+    # 4. Mediation succeeds; the printable agreement (调解协议书) opens.
     sp.click("#case-mediations a[href$='/records/mediation/']")
     form = sp.locator("#record-form-mediation")
     form.wait_for()
@@ -146,7 +141,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     _act(sp, "resolve", lambda f: f.locator("textarea[name=note]").fill("经调解达成协议，墙基已拆除"))
     assert "已化解" in sp.locator("#case-header").inner_text()
 
-    # 4. The township admin closes it with a resolution (no note → a Chinese field error first).
+    # 5. The township admin closes it with a resolution (no note → a Chinese field error first).
     township = devices("desktop")
     tp = township.page
     login(township, "baitafan_admin", DEMO_PASSWORD)
@@ -160,7 +155,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     assert RESOLUTION in tp.locator("#case-header").inner_text()
     tp.screenshot(path=artifacts_dir / "cases-4-closed-desktop.png", full_page=True)
 
-    # 5. The villager tracks it with the code and the phone's last 4 digits.
+    # 6. The villager tracks it with the code and the phone's last 4 digits.
     villager.goto(reverse("portal:track"))
     page.fill("#id_tracking_code", code)
     page.fill("#id_phone_last4", VILLAGER_PHONE[-4:])
@@ -172,6 +167,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
     assert texts == [
         "网上提交诉求，已登记",
         "已受理",
+        "上报村级办理",
         "已交办：明确了包案领导、承办人、化解方案和办理时限",
         "开始办理",
         "组织调解（调解成功）",
@@ -179,7 +175,7 @@ def test_portal_dispute_mediated_closed_and_tracked(devices, artifacts_dir):
         "已办结",
     ], texts
     timeline = page.locator("#timeline").inner_text()
-    assert "群众本人" in timeline and "村党组织书记" in timeline and "乡镇管理员" in timeline, timeline
+    assert "群众本人" in timeline and "网格员" in timeline and "村党组织书记" in timeline and "乡镇管理员" in timeline, timeline
     html = page.content()
     for private in (SECRETARY, TOWNSHIP_ADMIN, GRID_WORKER, RESOLUTION, "墙基已拆除", VILLAGER_PHONE):
         assert private not in html, f"the public tracking page shows {private!r}"

@@ -17,6 +17,7 @@ from xiangzhi.accounts.api import router as accounts_router  # noqa: E402
 from xiangzhi.cadres.api import router as cadres_router  # noqa: E402
 from xiangzhi.cases.api import router as cases_router  # noqa: E402
 from xiangzhi.org.api import router as org_router  # noqa: E402
+from xiangzhi.points.api import router as points_router  # noqa: E402
 from xiangzhi.portal.api import router as public_router  # noqa: E402
 from xiangzhi.residents.api import router as residents_router  # noqa: E402
 from xiangzhi.visits.api import router as visits_router  # noqa: E402
@@ -28,3 +29,4 @@ api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
 api.add_router("/visits", visits_router)
 api.add_router("/cadres", cadres_router)
+api.add_router("/points", points_router)

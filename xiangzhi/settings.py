@@ -201,6 +201,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = int(env("XIANGZHI_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_BACKGROUND_ROWS = 2000  # files with more rows run in the worker with a progress bar
 
+# --- Points: optional expiry of points older than N years (off unless set; points/expiry.py)
+POINTS_EXPIRY_YEARS = int(env("XIANGZHI_POINTS_EXPIRY_YEARS", "0") or 0) or None
+
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

@@ -618,12 +618,25 @@ class AttachmentForm(TablerForm):
         super().__init__(*args, **kwargs)
 
 
+class PartyRecordForm(TablerForm):
+    role = forms.ChoiceField(label="身份", choices=PartyRole.choices, initial=PartyRole.RESPONDENT,
+                             error_messages=_req("请选择身份"))
+    name = forms.CharField(label="姓名/名称", max_length=100,
+                           error_messages=_req("请填写当事人姓名或单位名称", max_length="姓名/名称过长（最多 100 个字）"))
+    note = forms.CharField(label="说明", max_length=200, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "如：邻居、施工单位"}))
+
+    def __init__(self, *args, case=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
 RECORD_FORMS = {
     "meeting": ("召开会议", MeetingForm),
     "mediation": ("调解", MediationForm),
     "follow_up": ("回访", FollowUpForm),
     "skip_level": ("越级访记录", SkipLevelForm),
     "attachment": ("上传附件", AttachmentForm),
+    "party": ("添加当事人", PartyRecordForm),
 }
 
 

@@ -686,6 +686,31 @@ def skip_level_record(*, actor, case: Case, occurred_on, destination: str, note:
 
 
 @transaction.atomic
+def party_add(*, actor, case: Case, name: str, role: str = PartyRole.RESPONDENT, note: str = "",
+              resident=None) -> CaseParty:
+    """Add a party after registration (e.g. the respondent of a villager's online dispute,
+    so that the mediation agreement names both sides)."""
+    name = clean_text(name)
+    if not name:
+        raise _err("name", "请填写当事人姓名或单位名称")
+    if len(name) > 100:
+        raise _err("name", "姓名/名称过长（最多 100 个字）")
+    if role not in PartyRole.values:
+        raise _err("role", "当事人身份无效")
+    case = _lock(case)
+    _check_record(actor, case)
+    if case.parties.count() >= 20:
+        raise _err("name", "每个事项最多登记 20 名当事人")
+    if resident is not None and not resident.area_code.startswith(case.area_code[:9]):
+        raise _err("resident", "该居民不在本乡镇")
+    party = CaseParty.objects.create(case=case, name=name, role=role, note=clean_text(note)[:200], resident=resident)
+    _event(case, actor, "party", before=(case.status, case.level), note=f"{PartyRole(role).label}：{name}",
+           public=False)
+    audit.record(actor, "cases.party_add", case, party_id=party.pk, role=role)
+    return party
+
+
+@transaction.atomic
 def attachment_add(*, actor, case: Case, upload) -> Attachment:
     """Photos/PDF on a case: type checked by content, ≤ 10 MB, stored outside the web root.
     ``actor`` None = the villager's own photos sent with a public intake (portal)."""

@@ -725,6 +725,8 @@ def _save_record(kind, *, user, case, form, files):
         return services.skip_level_record(
             actor=user, case=case, occurred_on=d["occurred_on"], destination=d["destination"], note=d.get("note", "")
         )
+    if kind == "party":
+        return services.party_add(actor=user, case=case, name=d["name"], role=d["role"], note=d.get("note", ""))
     if kind == "attachment":
         if not files:
             raise ValidationError({"photos": "请选择要上传的照片或 PDF 文件"})
@@ -762,6 +764,7 @@ RECORD_DONE = {
     "follow_up": "已记录回访。",
     "skip_level": "已记录越级访。",
     "attachment": "附件已上传。",
+    "party": "已添加当事人。",
 }
 
 

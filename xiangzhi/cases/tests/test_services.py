@@ -220,3 +220,28 @@ def test_repeat_candidates_same_household_within_a_year(cast, make_case):
     found = list(services.repeat_candidates(area_code=cast.grid_a1.code, household=cast.household_a1))
     assert found == [first]
     assert not services.repeat_candidates(area_code=cast.grid_b1.code, household=cast.household_b1)
+
+
+def test_party_added_after_registration_appears_on_the_agreement(cast, make_case, client_for):
+    case = services.case_accept(actor=cast.grid_worker_a1, case=make_case(contact_name="陈村民",
+                                                                           parties=[{"name": "陈村民"}]))
+    with pytest.raises(ValidationError):
+        services.party_add(actor=cast.grid_worker_a1, case=case, name=" ")
+    with pytest.raises(PermissionDenied):
+        services.party_add(actor=cast.secretary_b, case=case, name="王邻居")
+    services.party_add(actor=cast.grid_worker_a1, case=case, name="王邻居", role="respondent")
+    m = services.mediation_add(actor=cast.secretary_a, case=case, held_at=timezone.now(), result="success",
+                               mediator_names="李调解", facts="排水沟争议", terms="共同修沟")
+    page = client_for(cast.secretary_a).get(f"/cases/{case.pk}/mediations/{m.pk}/agreement/").content.decode()
+    assert "王邻居" in page and "陈村民" in page
+
+
+def test_party_form_on_the_case_page(cast, make_case, client_for):
+    case = make_case()
+    c = client_for(cast.grid_worker_a1)
+    assert 'id="party-add"' in c.get(f"/cases/{case.pk}/").content.decode()
+    resp = c.post(f"/cases/{case.pk}/records/party/", {"role": "respondent", "name": "", "note": ""})
+    assert resp.status_code == 400 and "请填写当事人姓名" in resp.content.decode()
+    resp = c.post(f"/cases/{case.pk}/records/party/", {"role": "respondent", "name": "张施工队", "note": "施工单位"})
+    assert resp.status_code in (200, 204, 302)
+    assert case.parties.filter(name="张施工队", role="respondent").exists()

@@ -28,8 +28,9 @@ class VisitKind(models.TextChoices):
 class ContactAssignment(models.Model):
     cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField("类型", max_length=14, choices=ContactKind.choices)
-    household = models.ForeignKey("residents.Household", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="contacts")
+    household = models.ForeignKey(
+        "residents.Household", null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
     group_name = models.CharField("村民小组", max_length=50, blank=True)
     area_code = models.CharField(max_length=15)
     help = models.CharField("帮扶内容", max_length=300, blank=True)
@@ -40,10 +41,15 @@ class ContactAssignment(models.Model):
 
     class Meta:
         verbose_name = "联系户"
-        indexes = [models.Index(fields=["area_code", "kind"], name="contact_area_kind")]
+        indexes = [
+            models.Index(fields=["area_code", "kind"], name="contact_area_kind"),
+            # coverage: the households linked in an area on a day, from the index alone
+            models.Index(fields=["area_code", "household", "start", "end"], name="contact_area_household"),
+        ]
         constraints = [
-            models.CheckConstraint(condition=Q(household__isnull=False) | ~Q(group_name=""),
-                                   name="contact_household_or_group"),
+            models.CheckConstraint(
+                condition=Q(household__isnull=False) | ~Q(group_name=""), name="contact_household_or_group"
+            ),
         ]
 
     def __str__(self):
@@ -71,7 +77,8 @@ class Visit(models.Model):
         verbose_name = "走访记录"
         ordering = ["-visited_on", "-id"]
         indexes = [
-            models.Index(fields=["area_code", "visited_on"], name="visit_area_date"),
+            # visit counts and 板凳会 attendees of an area and period, from the index alone
+            models.Index(fields=["area_code", "visited_on", "kind", "attendees"], name="visit_area_date_kind"),
             models.Index(fields=["cadre", "visited_on"], name="visit_cadre_date"),
         ]
 
@@ -115,11 +122,13 @@ class Problem(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="problems")
     area_code = models.CharField(max_length=15)
-    household = models.ForeignKey("residents.Household", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    household = models.ForeignKey(
+        "residents.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     description = models.CharField("问题", max_length=1000)
-    case = models.OneToOneField("cases.Case", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="visit_problem")
+    case = models.OneToOneField(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="visit_problem"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = RestrictedManager()

@@ -20,5 +20,7 @@ urlpatterns = [
     path("cases/", include("xiangzhi.cases.urls")),
     path("points/", include("xiangzhi.points.urls")),
     path("messages/", include("xiangzhi.notifications.urls")),
+    path("cadres/", include("xiangzhi.cadres.urls")),
+    path("visits/", include("xiangzhi.visits.urls")),
     path("api/v1/", api.urls),
 ]

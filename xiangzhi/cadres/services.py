@@ -231,3 +231,42 @@ def secondment_add(*, actor, cadre: Cadre, to_where: str, start: date, end: date
                                   start=start, end=end)
     audit.record(actor, "cadres.secondment_add", cadre, to_where=s.to_where)
     return s
+
+
+CADRE_FIELDS = ("name", "sex", "birth_date", "education", "establishment", "party_member", "college_graduate",
+                "joined_on")
+
+
+@transaction.atomic
+def cadre_update(*, actor, cadre: Cadre, name: str, sex: str, birth_date: date, education: str, establishment: str,
+                 party_member: bool = False, college_graduate: bool = False, joined_on: date | None = None,
+                 left_on: date | None = None) -> list[str]:
+    """Edit a cadre's roster fields (the unit stays; posts change through post_add/post_end).
+    Returns the names of the fields that changed (empty: nothing written, nothing audited)."""
+    cadre = Cadre.objects.select_for_update().get(pk=cadre.pk)
+    errors = validate_cadre_fields(area_code=cadre.area_code, name=name, sex=sex, birth_date=birth_date,
+                                   education=education, establishment=establishment)
+    name = clean_text(name)
+    if not errors and Cadre.objects.filter(area_code=cadre.area_code, name=name, birth_date=birth_date).exclude(
+        pk=cadre.pk
+    ).exists():
+        errors["name"] = "该单位已有同名同出生日期的干部（重复录入）"
+    today = periods.local_today()
+    if joined_on is not None and (not isinstance(joined_on, date) or joined_on > today):
+        errors["joined_on"] = "参加工作时间不能晚于今天"
+    if left_on is not None and (not isinstance(left_on, date) or left_on > today):
+        errors["left_on"] = "离任时间不能晚于今天"
+    if errors:
+        raise ValidationError(errors)
+    _need(actor, "cadres.change_cadre", cadre.area_code)
+    new = {"name": name, "sex": sex, "birth_date": birth_date, "education": education,
+           "establishment": establishment, "party_member": bool(party_member),
+           "college_graduate": bool(college_graduate), "joined_on": joined_on, "left_on": left_on}
+    changed = [k for k, v in new.items() if getattr(cadre, k) != v]
+    if not changed:
+        return []
+    for k in changed:
+        setattr(cadre, k, new[k])
+    cadre.save(update_fields=changed)
+    audit.record(actor, "cadres.cadre_update", cadre, fields=changed)
+    return changed

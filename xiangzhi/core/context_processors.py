@@ -11,6 +11,8 @@ NAV = [
     ("矛盾纠纷/信访", "cases:queue", "cases.view_case"),
     ("一户一档", "residents:household_list", "residents.view_household"),
     ("积分与超市", "points:home", "points.view_account"),
+    ("走访", "visits:home", "visits.view_visit"),
+    ("干部队伍", "cadres:roster", "cadres.view_cadre"),
     ("户籍导入", "residents:import", "residents.import_household"),
     ("区划与网格", "org:region_list", "org.view_region"),
     ("账户与岗位", "accounts:user_list", "accounts.view_user"),

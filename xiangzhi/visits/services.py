@@ -137,7 +137,7 @@ def problem_to_case(*, actor, problem: Problem):
     """One tap: the problem becomes a ``need`` case (channel visit), linked both ways."""
     from xiangzhi.cases import services as case_services
 
-    problem = Problem.objects.select_for_update().select_related("visit", "household").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("visit", "household").get(pk=problem.pk)
     if problem.case_id:
         return problem.case
     if actor is None or not can_in_area(actor, "cases.add_case", problem.area_code):

@@ -11,12 +11,12 @@
     if (type === "pie") {
       base.legend = { bottom: 0, type: "scroll" };
       base.series = [{ type: "pie", radius: ["35%", "62%"], center: ["50%", "44%"],
-        label: { formatter: "{b}\n{c}" },
+        label: { position: "inside", formatter: "{c}", color: "#fff" },
         data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }];
       return base;
     }
     base.grid = { left: 8, right: 16, top: 24, bottom: 8, containLabel: true };
-    base.xAxis = { type: "category", data: d.labels, axisTick: { show: false }, axisLabel: { interval: 0 } };
+    base.xAxis = { type: "category", data: d.labels, axisTick: { show: false }, axisLabel: { interval: 0, width: 64, overflow: "break", lineHeight: 14 } };
     base.yAxis = { type: "value", minInterval: 1 };
     base.series = [{ type: "bar", data: d.values, barMaxWidth: 40, label: { show: true, position: "top" } }];
     return base;

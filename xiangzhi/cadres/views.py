@@ -438,6 +438,11 @@ def analytics(request):
         r=r,
         total_villages=total_villages,
         establishments=[(label, r.by_establishment.get(code, 0)) for code, label in Establishment.choices],
+        establishment_text="、".join(
+            f"{label} {r.by_establishment[code]}"
+            for code, label in Establishment.choices
+            if r.by_establishment.get(code)
+        ),
         educations=[(label, r.by_education.get(code, 0)) for code, label in Education.choices],
         charts={
             "establishment": _chart(Establishment.choices, r.by_establishment),

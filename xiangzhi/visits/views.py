@@ -141,6 +141,7 @@ def _form_context(request, form, *, own, cadres, picked, errors=None) -> dict:
                 contacts.append(c)
             elif c.group_name:
                 groups.append(c.group_name)
+        contacts.sort(key=lambda c: (c.last_visit is not None, c.last_visit or date.min))  # longest unvisited first
     contact_ids = {c.household_id for c in contacts}
     return {
         **_nav(user, "visits"),

@@ -63,9 +63,11 @@ def test_baitafan_2022_visits_and_problems_solved(loaded):
     households = VisitHousehold.objects.filter(area_code__startswith=BAITAFAN).values("household").distinct().count()
     assert coverage["coverage"] >= 90 and households >= 600
     # every current village cadre has a 板凳会 group
-    village_cadres = Post.objects.filter(area_code__startswith=BAITAFAN, end__isnull=True).exclude(
-        area_code=BAITAFAN
-    ).values("cadre")
+    village_cadres = (
+        Post.objects.filter(area_code__startswith=BAITAFAN, end__isnull=True)
+        .exclude(area_code=BAITAFAN)
+        .values("cadre")
+    )
     grouped = ContactAssignment.objects.filter(kind="bench_meeting", cadre__in=village_cadres).values("cadre")
     assert set(village_cadres.values_list("cadre", flat=True)) == set(grouped.values_list("cadre", flat=True))
 
@@ -132,3 +134,33 @@ def test_roster_dates_are_sane(loaded):
     for birth, start in Post.objects.filter(area_code__startswith=BAITAFAN).values_list("cadre__birth_date", "start"):
         assert metrics.age_on(birth, start) >= 18 and start <= today
     assert not Post.objects.filter(start__gt=date.today()).exists()
+
+
+def test_the_same_seed_gives_the_same_rows(loaded):
+    from xiangzhi.cadres.models import Lecture
+
+    def _rows(qs):
+        return sorted(qs, key=str)
+
+    def fingerprint():
+        return (
+            _rows(Cadre.objects.values_list("area_code", "name", "birth_date", "education", "user__username")),
+            _rows(Post.objects.values_list("cadre__name", "title", "start", "end")),
+            _rows(ContactAssignment.objects.values_list("cadre__name", "kind", "household_id", "group_name")),
+            _rows(Visit.objects.values_list("cadre__name", "visited_on", "area_code", "kind", "summary")),
+            _rows(Problem.objects.values_list("visit__visited_on", "area_code", "description", "case__tracking_code")),
+            _rows(Recognition.objects.values_list("cadre__name", "kind", "issued_on", "document_no")),
+            _rows(FourOnes.objects.values_list("cadre__name", "kind", "done_on")),
+        )
+
+    first = fingerprint()
+    with transaction.atomic():
+        Case.objects.filter(source__startswith="visits.problem:").delete()
+        Visit.objects.all().delete()
+        ContactAssignment.objects.all().delete()
+        Recognition.objects.all().delete()
+        Lecture.objects.all().delete()
+        Cadre.objects.all().delete()
+        assert demo.load_cadres_demo()["cadres"] == len(first[0])
+        assert fingerprint() == first
+        transaction.set_rollback(True)

@@ -91,9 +91,13 @@ def _insert_search_keys(residents) -> None:
     """Plain executemany: the search-key rows are many and tiny, and the ORM's per-object
     overhead would dominate the import."""
     q = connection.ops.quote_name
-    columns = ", ".join(q(c) for c in ("resident_id", "household_id", "area_code", "key"))
-    sql = f"INSERT INTO {q(SearchKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
-    rows = [(k.resident_id, k.household_id, k.area_code, k.key) for res in residents for k in search_key_rows(res)]
+    columns = ", ".join(q(c) for c in ("resident_id", "household_id", "area_code", "township", "key"))
+    sql = f"INSERT INTO {q(SearchKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
+    rows = [
+        (k.resident_id, k.household_id, k.area_code, k.township, k.key)
+        for res in residents
+        for k in search_key_rows(res)
+    ]
     with connection.cursor() as cur:
         for start in range(0, len(rows), 5000):
             cur.executemany(sql, rows[start : start + 5000])

@@ -100,10 +100,15 @@ class SearchKey(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="search_keys")
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
     area_code = models.CharField(max_length=15)
+    township = models.CharField(max_length=9, default="")
     key = models.CharField(max_length=60)
 
     class Meta:
-        indexes = [models.Index(fields=["key", "area_code"], name="searchkey_key_area")]
+        indexes = [
+            models.Index(fields=["key", "area_code"], name="searchkey_key_area"),
+            # a township's (or village's) search is an equality on township + a key range
+            models.Index(fields=["township", "key"], name="searchkey_township_key"),
+        ]
         constraints = [models.UniqueConstraint(fields=["resident", "key"], name="searchkey_unique")]
 
     def __str__(self):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from xiangzhi.core import crypto, idcard
 from xiangzhi.core.masking import mask_id_number, mask_phone
 from xiangzhi.core.pinyin import normalize_query
+from xiangzhi.core.scoping import perm_name, prefix_q, scopes_for
 
 from .models import Household, Resident, SearchKey
 
@@ -30,20 +31,37 @@ def household_list(*, user, q: str = "", area_code: str = "", tag: str = "", act
     Full ID numbers are looked up with ``resident_find_by_id_number`` (POST only)."""
     qs = households_for(user, action)
     if area_code:
-        qs = qs.filter(area_code__startswith=area_code)
+        qs = qs.filter(prefix_q("area_code", area_code))
     if tag:
         member_tag = Resident.objects.filter(tags__contains=f",{tag},").values("household_id")
         qs = qs.filter(Q(tags__contains=f",{tag},") | Q(pk__in=member_tag))
     q = normalize_query(q)
     if q:
-        qs = qs.filter(_household_query(q, area_code))
+        areas = [area_code] if area_code else scopes_for(user, perm_name(Household, action))[0]
+        qs = qs.filter(_household_query(q, areas))
     return qs.order_by("area_code", "number", "id")
 
 
-def _household_query(q: str, area_code: str = "") -> Q:
+def _keys_in(q: str, areas) -> object:
+    """Search keys starting with ``q`` inside ``areas``. Inside a township this is an index
+    seek on (township, key): its cost follows the matches in that township, not the county."""
     keys = SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff")
-    if area_code:
-        keys = keys.filter(area_code__startswith=area_code)
+    areas = [a for a in areas if a]
+    if areas and all(len(a) >= 9 for a in areas):
+        cond = Q()
+        for a in areas:
+            cond |= Q(township=a[:9]) & (prefix_q("area_code", a) if len(a) > 9 else Q())
+        keys = keys.filter(cond)
+    elif areas:
+        cond = Q()
+        for a in areas:
+            cond |= prefix_q("area_code", a)
+        keys = keys.filter(cond)
+    return keys
+
+
+def _household_query(q: str, areas=()) -> Q:
+    keys = _keys_in(q, areas)
     cond = Q(pk__in=keys.values("household_id")) | Q(number=q)
     if LAST4.match(q):
         last4 = Resident.objects.filter(id_last4_hash=crypto.blind_index(q.upper(), "id_last4"))

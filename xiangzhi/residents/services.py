@@ -84,7 +84,8 @@ def personal_fields(*, name: str, id_number: str | None, phone: str | None) -> d
 
 def search_key_rows(resident: Resident) -> list[SearchKey]:
     return [
-        SearchKey(resident_id=resident.pk, household_id=resident.household_id, area_code=resident.area_code, key=k)
+        SearchKey(resident_id=resident.pk, household_id=resident.household_id, area_code=resident.area_code,
+                  township=resident.area_code[:9], key=k)
         for k in sorted(search_keys(resident.name))
     ]
 
@@ -140,7 +141,7 @@ def household_update(*, actor, household: Household, **changes) -> Household:
         _area_for_household(actor, new_area, "residents.change_household")
         household.area_code, household.village_code = new_area, new_area[:12]
         Resident.objects.filter(household=household).update(area_code=new_area)
-        SearchKey.objects.filter(household=household).update(area_code=new_area)
+        SearchKey.objects.filter(household=household).update(area_code=new_area, township=new_area[:9])
         changed.append("area_code")
     if "number" in changes:
         number = clean_text(changes["number"])[:32]

@@ -102,10 +102,25 @@ def _visit_row(v: Visit, names: dict) -> dict:
     }
 
 
-def _with_counts(qs):
-    households = (
-        VisitHousehold.objects.filter(visit=OuterRef("pk")).values("visit").annotate(n=Count("id")).values("n")
+def _count_page(rows: list) -> None:
+    """Household and problem counts of one page of visits: two grouped queries over the
+    page's ids (the capped total count then stays a plain count)."""
+    ids = [v.pk for v in rows]
+    households = dict(
+        VisitHousehold.objects.filter(visit_id__in=ids)
+        .values("visit_id")
+        .annotate(n=Count("id"))
+        .values_list("visit_id", "n")
     )
+    problems = dict(
+        Problem.objects.filter(visit_id__in=ids).values("visit_id").annotate(n=Count("id")).values_list("visit_id", "n")
+    )
+    for v in rows:
+        v.household_count, v.problem_count = households.get(v.pk, 0), problems.get(v.pk, 0)
+
+
+def _with_counts(qs):
+    households = VisitHousehold.objects.filter(visit=OuterRef("pk")).values("visit").annotate(n=Count("id")).values("n")
     problems = Problem.objects.filter(visit=OuterRef("pk")).values("visit").annotate(n=Count("id")).values("n")
     return qs.annotate(household_count=Coalesce(Subquery(households), 0), problem_count=Coalesce(Subquery(problems), 0))
 
@@ -233,8 +248,9 @@ def visit_list(request, filters: Query[VisitFiltersIn]):
         qs = qs.filter(visited_on__gte=filters.date_from)
     if filters.date_to:
         qs = qs.filter(visited_on__lte=filters.date_to)
-    qs = _with_counts(qs.select_related("cadre")).order_by("-visited_on", "-id")
+    qs = qs.select_related("cadre").order_by("-visited_on", "-id")
     rows, meta = paginate(qs, limit=filters.limit, offset=filters.offset)
+    _count_page(rows)
     names = area_names({v.cadre.area_code for v in rows})
     return {"items": [_visit_row(v, names) for v in rows], **meta}
 

@@ -296,3 +296,24 @@ def test_list_filters_and_dates(cast, field_work):
     assert client.get(f"{PREFIX}/visits?date_from={TODAY.isoformat()}").json()["items"] == []
     resp = client.get(f"{PREFIX}/visits?date_to=1900-01-01")
     assert resp.status_code == 400 and "date_to" in resp.json()["errors"]
+
+
+def test_list_is_o_page_in_queries(cast, field_work):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = bearer(cast.secretary_a)
+
+    def queries():
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(f"{PREFIX}/visits").status_code == 200
+        return len(q.captured_queries)
+
+    one = queries()
+    for i in range(4):
+        services.visit_log(actor=cast.grid_worker_a1, cadre=field_work["grid"], visited_on=TODAY,
+                           households=[cast.household_a1, cast.villager_household], summary=f"走访{i}",
+                           problems=["问题一", "问题二"])  # fmt: skip
+    assert queries() == one
+    items = client.get(f"{PREFIX}/visits").json()["items"]
+    assert len(items) == 5 and items[0]["household_count"] == 2 and items[0]["problem_count"] == 2

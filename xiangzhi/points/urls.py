@@ -1,6 +1,6 @@
 """Staff pages of the points module (mounted at /points/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import converters, views
 
@@ -52,4 +52,5 @@ urlpatterns = [
     path("lists/entries/<points_id:pk>/remove/", views.entry_remove, name="entry_remove"),
     path("appeals/", views.appeal_list, name="appeal_list"),
     path("appeals/<points_id:pk>/decide/", views.appeal_decide, name="appeal_decide"),
+    path("", include("xiangzhi.points.views_registers")),  # registers (台账): printable + .xlsx
 ]

@@ -160,21 +160,26 @@ def decorate(rows, on: date | None = None) -> None:
         c.honorary_titles = "、".join(p.get_honorary_display() for p in cp if p.honorary)
 
 
-def cadre_get(*, user, pk, action: str = "view") -> Cadre:
+def valid_pk(pk) -> int:
+    """A primary key from a URL, or 404 (a number too big for the database is not found)."""
+    from django.http import Http404
+
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        pk = 0
+        raise Http404 from None
     if not 0 < pk <= MAX_PK:
-        from django.http import Http404
-
         raise Http404
-    return get_object_or_404(cadres_for(user, action).select_related("user", "resident"), pk=pk)
+    return pk
+
+
+def cadre_get(*, user, pk, action: str = "view") -> Cadre:
+    return get_object_or_404(cadres_for(user, action).select_related("user", "resident"), pk=valid_pk(pk))
 
 
 def post_get(*, user, pk, action: str = "change") -> Post:
     perm = "cadres.change_cadre" if action == "change" else VIEW
-    return get_object_or_404(Post.objects.filter(area_q(user, perm)).select_related("cadre"), pk=pk)
+    return get_object_or_404(Post.objects.filter(area_q(user, perm)).select_related("cadre"), pk=valid_pk(pk))
 
 
 def cadre_choices(user, perm: str = VIEW, *, area_code: str = "", on: date | None = None) -> list[tuple[int, str]]:

@@ -285,7 +285,7 @@ def commitment_fulfil(request, pk: int):
         Commitment.objects.filter(cadre__in=Cadre.objects.filter(selectors.area_q(user, CHANGE))).select_related(
             "cadre"
         ),
-        pk=pk,
+        pk=selectors.valid_pk(pk),
     )
     form = FulfilForm(request.POST or None, initial={"fulfilled_on": periods.local_today()})
     status = 200

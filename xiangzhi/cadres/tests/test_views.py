@@ -583,3 +583,17 @@ def test_roster_query_count_does_not_grow_with_rows(cast, client_for):
         assert c.get(reverse("cadres:roster")).status_code == 200
     assert len(many) <= len(few) + 1  # +1: the page count once there is a second page
     assert len(many) <= 16
+
+
+def test_huge_ids_are_not_found(cast, client_for):
+    c = client_for(cast.township_admin)
+    huge = 2**70
+    for url in (
+        f"/cadres/{huge}/",
+        f"/cadres/posts/{huge}/end/",
+        f"/cadres/growth/commitments/{huge}/fulfil/",
+        f"/visits/{huge}/",
+        f"/visits/{huge}/photos/1/",
+    ):
+        assert c.get(url).status_code == 404, url
+    assert c.post(f"/visits/problems/{huge}/case/").status_code == 404

@@ -68,6 +68,8 @@ class VisitForm(TablerForm):
         else:
             del self.fields["cadre"]
         self.fields["area_code"].choices = area_options(areas, "按所选农户")
+        if len(areas) == 1 and not self.is_bound:  # a grid worker's 板凳会 is in their grid
+            self.initial.setdefault("area_code", areas[0]["code"])
         self.fields["visited_on"].widget.attrs["max"] = periods.local_today().isoformat()
         self.fields["summary"].widget.attrs.update(
             placeholder="了解到的情况、宣讲的政策、办的事……", enterkeyhint="next"

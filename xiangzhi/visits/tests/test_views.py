@@ -480,3 +480,34 @@ def test_visit_list_query_count_does_not_grow(cast, grid_cadre, client_for):
     with CaptureQueriesContext(connection) as detail:
         assert c.get(reverse("visits:detail", args=[visit.pk])).status_code == 200
     assert len(detail) <= 20
+
+
+def test_grid_worker_bench_meeting_defaults_to_their_grid(cast, grid_cadre, client_for):
+    c = client_for(cast.grid_worker_a1)
+    form = c.get(reverse("visits:create")).content.decode()
+    assert f'<option value="{cast.grid_a1.code}" selected>' in form
+    resp = c.post(
+        reverse("visits:create"),
+        {
+            "visited_on": TODAY.isoformat(),
+            "kind": "bench_meeting",
+            "group_name": "刘冲一组",
+            "attendees": "8",
+            "area_code": cast.grid_a1.code,
+            "summary": "板凳会",
+        },
+    )
+    assert resp.status_code == 302 and Visit.objects.get().area_code == cast.grid_a1.code
+    # a village outside the grid is not offered, and posting it is refused with nothing written
+    resp = c.post(
+        reverse("visits:create"),
+        {
+            "visited_on": TODAY.isoformat(),
+            "kind": "bench_meeting",
+            "group_name": "刘冲二组",
+            "attendees": "8",
+            "area_code": VILLAGE_A,
+            "summary": "板凳会",
+        },
+    )
+    assert resp.status_code == 400 and Visit.objects.count() == 1

@@ -165,4 +165,7 @@ class Command(BaseCommand):
         from xiangzhi.cadres.demo import load_cadres_demo  # rosters, field work, recognitions (cadres engineer)
 
         load_cadres_demo(stdout=self.stdout)
+        from xiangzhi.points.demo import load_points_demo  # rulebook, awards, shops, 红黑榜 (points engineer)
+
+        load_points_demo(stdout=self.stdout)
         out(self.style.SUCCESS(f"演示数据就绪，用时 {time.perf_counter() - t0:.1f} 秒"))

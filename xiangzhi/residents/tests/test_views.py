@@ -191,6 +191,8 @@ def test_reveal_button_only_for_those_who_may_reveal(cast, client_for):
 
 
 def test_panels_registered_by_a_module_show_up(cast, client_for):
+    saved = {key: slot.provider for key, slot in panels.SLOTS.items()}  # the installed modules' providers
+
     @panels.register("points")
     def points_panel(user, household):
         return {"items": [{"title": "参加志愿服务 +5", "badge": "已审核"}], "summary": "余额 35 分"}
@@ -208,6 +210,7 @@ def test_panels_registered_by_a_module_show_up(cast, client_for):
     finally:
         for key in ("points", "credit", "visits"):
             panels.unregister(key)
+            panels.SLOTS[key].provider = saved.get(key)
     assert "参加志愿服务 +5" in page and "余额 35 分" in page
     assert "信用评级" not in page
     assert panels.FAILED in page and "走访记录" in page

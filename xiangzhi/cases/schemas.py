@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from xiangzhi.core import periods
 from xiangzhi.core.api import MAX_ID, PageOut, Text
@@ -290,7 +290,7 @@ class ExtensionIn(_In):
 
 
 class ApproveExtensionIn(_In):
-    approve: bool
+    approve: StrictBool
     note: Note = ""
 
 
@@ -321,7 +321,7 @@ class MediationIn(_In):
 class FollowUpIn(_In):
     satisfaction: SatisfactionCode
     note: Note = ""
-    reopen: bool = Field(False, description="不满意时重新办理")
+    reopen: StrictBool = Field(False, description="不满意时重新办理")
 
 
 class SkipLevelIn(_In):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from xiangzhi.core.api import MAX_ID, PageOut, Text
 
@@ -213,7 +213,7 @@ class AwardProposeIn(_In):
 
 
 class ReviewIn(_In):
-    approve: bool = Field(description="true 通过（进入公示）/ false 不通过")
+    approve: StrictBool = Field(description="true 通过（进入公示）/ false 不通过")
     note: Note = Field("", description="评议意见；不通过时必填（至少 2 个字）")
 
 

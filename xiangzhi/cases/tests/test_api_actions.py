@@ -298,3 +298,13 @@ def test_candidates_are_the_staff_over_the_case_area(cast):
     ids = {r["id"] for r in rows}
     assert {cast.township_admin.pk, cast.secretary_a.pk, cast.grid_worker_a1.pk} <= ids
     assert cast.secretary_b.pk not in ids and cast.villager.pk not in ids and cast.auditor.pk not in ids
+
+
+def test_boolean_fields_take_json_booleans_only(cast, make_case):
+    """``"reopen": 0`` is not a boolean: 422, nothing written (schemathesis ST201)."""
+    from xiangzhi.cases.models import FollowUp
+
+    case = make_case()
+    resp = bearer(cast.secretary_a).post(f"{PREFIX}/cases/{case.pk}/follow-ups",
+                                         {"satisfaction": "basic", "reopen": 0}, content_type="application/json")
+    assert resp.status_code == 422 and not FollowUp.objects.exists()

@@ -190,6 +190,7 @@ class Award(models.Model):
         ]
         indexes = [
             models.Index(fields=["area_code", "status", "publicity_until"], name="award_area_status"),
+            models.Index(fields=["area_code", "status", "occurred_on"], name="award_area_status_day"),  # 红黑榜 drafts
             models.Index(fields=["account", "rule", "occurred_on"], name="award_account_rule"),
         ]
 

@@ -18,7 +18,7 @@ import hashlib
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Header, Path, Query, Router, Status
 from ninja.errors import HttpError
@@ -136,34 +136,52 @@ def account_detail(request, account_id: Path[int, PK]):
     }
 
 
+LEDGER_FIELDS = ("id", "kind", "amount", "balance_after", "source", "note", "reverses_id", "actor_id",
+                 "actor__full_name", "actor__username", "created_at")  # fmt: skip
+KIND_LABELS = dict(EntryKind.choices)
+
+
 @router.get("/accounts/{account_id}/ledger", response={200: LedgerPage, **READ_ERRORS}, summary="积分流水")
 def account_ledger(request, account_id: Path[int, PK], filters: Query[LedgerFilters]):
     """按时间倒序的流水（键集翻页：下一页带上 ``before=<next_before>``）。每笔都有变动后的余额。"""
+    # The busiest read of the module: plain rows rendered straight to JSON in the declared
+    # ``LedgerPage`` shape (test_api_flows checks the shape), skipping the per-item pydantic
+    # round trip — 1.3× a bare view of the same query instead of 1.7× (benchmarks/points.py).
     require_perm(request, "points.view_ledgerentry")
     user = request.auth
-    account = selectors.account_get(user=user, pk=account_id)
-    rows, next_before = selectors.ledger_page(user=user, account=account, before=filters.before, limit=filters.limit)
+    account = selectors.accounts_for(user).filter(pk=account_id).values("pk", "balance").first()
+    if account is None:
+        raise Http404(NOT_IN_SCOPE)
+    # The keyset page of ``selectors.ledger_page`` (scoped by restrict, on the (account, id)
+    # index) as plain rows: a page costs the same at 5M entries (benchmarks/points.py).
+    qs = LedgerEntry.objects.restrict(user, "view").filter(account_id=account["pk"])
+    if filters.before:
+        qs = qs.filter(id__lt=filters.before)
+    rows = list(qs.order_by("-id").values(*LEDGER_FIELDS)[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
     staff = _is_staff(user, "points.view_ledgerentry")
-    return {
-        "account": account.pk,
-        "balance": account.balance,
+    page = {
+        "account": account["pk"],
+        "balance": account["balance"],
         "items": [
             {
-                "id": e.pk,
-                "kind": e.kind,
-                "kind_label": EntryKind(e.kind).label,
-                "amount": e.amount,
-                "balance_after": e.balance_after,
-                "source": e.source,
-                "note": e.note,
-                "reverses": e.reverses_id,
-                "actor": _name(e.actor) if staff and e.actor_id else None,
-                "created_at": e.created_at,
+                "id": e["id"],
+                "kind": e["kind"],
+                "kind_label": KIND_LABELS.get(e["kind"], e["kind"]),
+                "amount": e["amount"],
+                "balance_after": e["balance_after"],
+                "source": e["source"],
+                "note": e["note"],
+                "reverses": e["reverses_id"],
+                "actor": (e["actor__full_name"] or e["actor__username"]) if staff and e["actor_id"] else None,
+                "created_at": e["created_at"],
             }
             for e in rows
         ],
-        "next_before": next_before,
+        "next_before": rows[-1]["id"] if more and rows else None,
     }
+    return JsonResponse(page, content_type="application/json; charset=utf-8")
 
 
 # --- rules ---------------------------------------------------------------------------------

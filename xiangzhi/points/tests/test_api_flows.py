@@ -15,6 +15,7 @@ from xiangzhi.cases.tests.apitools import PREFIX, bearer
 from xiangzhi.core.testing import VILLAGE_A, VILLAGE_B
 from xiangzhi.points import ledger, services
 from xiangzhi.points.models import Award, LedgerEntry, Product, Redemption
+from xiangzhi.points.schemas import LedgerPage
 
 from . import viewdata
 from .test_api import make_env
@@ -152,6 +153,10 @@ def test_ledger_is_keyset_paged_newest_first(env):
     page2 = client.get(url, {"limit": 3, "before": page1["next_before"]}).json()
     all_ids = list(LedgerEntry.objects.filter(account=env.acc_a1).order_by("-id").values_list("id", flat=True))
     assert ids + [e["id"] for e in page2["items"]] == all_ids[:6]
+    for page in (page1, page2):  # the declared shape, field by field
+        parsed = LedgerPage.model_validate(page)
+        assert set(page) == set(LedgerPage.model_fields)
+        assert all(set(item) == set(type(parsed.items[0]).model_fields) for item in page["items"])
     newest = page1["items"][0]
     assert newest["balance_after"] == page1["balance"] == env.acc_a1.entries.order_by("-id").first().balance_after
     assert newest["kind_label"] == "加分"

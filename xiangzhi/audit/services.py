@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from xiangzhi.core.context import current_ip
@@ -14,15 +15,28 @@ from xiangzhi.core.context import current_ip
 from .models import AuditEvent
 
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 0x58_5A_41_55  # "XZAU": serialises appends so the chain never forks
+CHAINS = 64  # parallel hash chains (ADR 0008); rows before the chains are all chain 0
+_PG_LOCK_KEY = 0x58_5A_41_55  # "XZAU"; pg_advisory_xact_lock(_PG_LOCK_KEY, chain) guards one chain's tail
+
+# Lock one chain for this transaction: the preferred one if free, else the next free one
+# (try-locks never wait, so an append waits for another only when all CHAINS are taken).
+# A chain this transaction already holds counts as free (advisory locks are re-entrant).
+_PG_TRY_CHAIN = (
+    "SELECT c FROM (SELECT (%s + g) %% %s AS c FROM generate_series(0, %s) AS g) AS s"
+    " WHERE pg_try_advisory_xact_lock(%s, c) LIMIT 1"
+)
+_TAIL = "SELECT hash FROM audit_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1"
 
 
 class AuditWriteError(RuntimeError):
     """The audit record could not be written; the audited action must not happen."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _canonical(event_fields: dict) -> str:
-    return json.dumps(event_fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _ENCODER.encode(event_fields)
 
 
 def compute_hash(prev_hash: str, *, at: datetime, actor_id, actor_name, action, object_type, object_id,
@@ -54,16 +68,40 @@ def _object_ref(obj) -> tuple[str, str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(obj.pk), getattr(obj, "area_code", "") or ""
 
 
-@transaction.atomic
+def preferred_chain(object_type: str, object_id: str, actor_id) -> int:
+    """The chain an event goes to when it is free: by the audited object, else by the
+    actor, else 0 — deterministic, and spread evenly over CHAINS."""
+    if object_type:
+        key = f"{object_type}:{object_id}"
+    elif actor_id:
+        key = f"user:{actor_id}"
+    else:
+        return 0
+    return zlib.crc32(key.encode("utf-8")) % CHAINS
+
+
 def record(actor, action: str, obj=None, *, area_code: str = "", result: str = "ok", ip: str | None = None,
            **details) -> AuditEvent:
     """Append one audit event. Raises AuditWriteError when it cannot be written, so the
-    caller's transaction (and the action it audits) rolls back."""
+    caller's transaction (and the action it audits) rolls back.
+
+    Inside the caller's transaction the event is written without a savepoint; when the
+    database refuses a statement, the enclosing ``atomic`` block is marked for rollback,
+    so the audited action cannot commit without its record. Called outside a
+    transaction, it opens one of its own (the chain lock lives until its commit)."""
+    if connection.in_atomic_block:
+        return _append(actor, action, obj, area_code, result, ip, details)
+    with transaction.atomic():
+        return _append(actor, action, obj, area_code, result, ip, details)
+
+
+def _append(actor, action, obj, area_code, result, ip, details) -> AuditEvent:
     try:
         object_type, object_id, obj_area = _object_ref(obj)
         actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
         actor_name = (getattr(actor, "username", "") or "") if actor_id else details.pop("username", "")
-        details = json.loads(_canonical(details))  # plain JSON types only, stable for hashing
+        if details:  # plain JSON types only, stable for hashing
+            details = json.loads(_ENCODER.encode(details))
         fields = {
             "at": timezone.now(),
             "actor_id": actor_id,
@@ -76,13 +114,26 @@ def record(actor, action: str, obj=None, *, area_code: str = "", result: str = "
             "result": result,
             "details": details,
         }
-        if connection.vendor == "postgresql":
+        chain = preferred_chain(object_type, object_id, actor_id)
+        try:
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        prev = last or GENESIS
-        event = AuditEvent(prev_hash=prev, hash=compute_hash(prev, **fields), **fields)
-        event.save(force_insert=True)
+                if connection.vendor == "postgresql":
+                    cur.execute(_PG_TRY_CHAIN, [chain, CHAINS, CHAINS - 1, _PG_LOCK_KEY])
+                    row = cur.fetchone()
+                    if row is None:  # every chain taken: wait for the preferred one
+                        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_LOCK_KEY, chain])
+                    else:
+                        chain = row[0]
+                # a separate statement, so that its snapshot sees the chain's last commit
+                cur.execute(_TAIL, [chain])
+                row = cur.fetchone()
+            prev = row[0] if row else GENESIS
+            event = AuditEvent(chain=chain, prev_hash=prev, hash=compute_hash(prev, **fields), **fields)
+            event.__dict__["_details_json"] = _ENCODER.encode(details)
+            event.save(force_insert=True)
+        except DatabaseError:
+            transaction.set_rollback(True)  # the audited action must not commit without its record
+            raise
         return event
     except AuditWriteError:
         raise
@@ -91,8 +142,9 @@ def record(actor, action: str, obj=None, *, area_code: str = "", result: str = "
 
 
 def verify_chain(batch: int = 5000) -> tuple[bool, int, int | None]:
-    """Recompute every hash in id order. Returns (ok, rows checked, first bad id)."""
-    prev = GENESIS
+    """Recompute every hash in id order, each row against the previous row of its own
+    chain. Returns (ok, rows checked, first bad id)."""
+    tails: dict[int, str] = {}
     checked = 0
     last_id = 0
     while True:
@@ -100,6 +152,7 @@ def verify_chain(batch: int = 5000) -> tuple[bool, int, int | None]:
         if not rows:
             return True, checked, None
         for ev in rows:
+            prev = tails.get(ev.chain, GENESIS)
             expected = compute_hash(
                 prev,
                 at=ev.at,
@@ -115,6 +168,6 @@ def verify_chain(batch: int = 5000) -> tuple[bool, int, int | None]:
             )
             if ev.prev_hash != prev or ev.hash != expected:
                 return False, checked, ev.id
-            prev = ev.hash
+            tails[ev.chain] = ev.hash
             checked += 1
             last_id = ev.id

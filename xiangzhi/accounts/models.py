@@ -18,6 +18,13 @@ class User(AbstractUser):
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
     area_code = models.CharField("所属区域", max_length=15, blank=True, db_index=True)
+    # Kept by database triggers (migration accounts/0002), read with the user row that every
+    # request loads anyway, so the page shell needs no query of its own:
+    # * scope_stamp changes whenever one of the user's assignments or any region changes —
+    #   the key of the per-process scope caches (core.scoping); "" = never had an assignment;
+    # * unread_messages counts the user's unread in-app messages (the navbar badge).
+    scope_stamp = models.CharField(max_length=16, default="", blank=True, editable=False)
+    unread_messages = models.IntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -3,7 +3,7 @@
 
 from django.urls import NoReverseMatch, reverse
 
-from .scoping import scopes_for
+from .scoping import memoised, scopes_for
 
 # (label, url name, permission or None for any logged-in user, icon letter)
 NAV = [
@@ -20,11 +20,7 @@ NAV = [
 ]
 
 
-def shell(request):
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav": []}
-    path = request.path
+def _nav_items(user) -> list[tuple[str, str]]:
     items = []
     for label, name, perm in NAV:
         if perm and not scopes_for(user, perm)[0]:
@@ -33,14 +29,23 @@ def shell(request):
             url = reverse(name)
         except NoReverseMatch:  # a module not installed in this deployment
             continue
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        items.append((label, url))
+    return items
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    path = request.path
+    items = [
+        {"label": label, "url": url, "active": path == url if url == "/" else path.startswith(url)}
+        for label, url in memoised(user, "nav", lambda: _nav_items(user))
+    ]
     return {"nav": items, "unread_messages": lambda: _unread(user)}
 
 
 def _unread(user):
-    """Unread in-app messages (evaluated only where the navbar shows the badge)."""
-    from xiangzhi.notifications.models import Message
-
-    n = Message.objects.filter(user=user, read_at__isnull=True).order_by()[:100].count()
+    """Unread in-app messages, kept on the user row by a database trigger (accounts/0003)."""
+    n = max(0, getattr(user, "unread_messages", 0) or 0)
     return "99+" if n > 99 else n

@@ -77,7 +77,9 @@ def paginate(qs, *, number: int = 1, page_size: int = DEFAULT_PAGE_SIZE, unit: s
     if number == 1 and not has_next:
         count = len(rows)
     else:
-        count = qs.order_by()[: COUNT_CAP + 1].count()
+        # on the primary key only: the page's display annotations (sub-selects, urgency
+        # CASEs) are not evaluated for the up to COUNT_CAP rows counted
+        count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
     return Page(
         object_list=rows,
         number=number,

@@ -8,8 +8,56 @@ turns that into one indexed prefix filter. Out of scope means *not found* (404),
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from django.db import models
 from django.db.models import Q
+
+# Per-process memo of what a *request's* user may do, keyed by (user id, scope_stamp). The
+# stamp is changed by database triggers whenever one of the user's assignments or any
+# region changes (accounts/0003), and the middleware loads the user row at the start of every
+# request — so a changed assignment still takes effect on the very next request, without
+# the page querying assignments (and the derived area lists) every time. Only users marked
+# by ``mark_request_user`` use it; any other user object queries, as before.
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_MAX = 2048
+_MEMO_LOCK = threading.Lock()
+
+
+def mark_request_user(user) -> None:
+    """Called by the middleware for the user it loaded for this request."""
+    if getattr(user, "is_authenticated", False) and hasattr(user, "scope_stamp"):
+        user._xz_request_user = True
+
+
+def user_memo(user) -> dict | None:
+    """The memo dict for this request's user (values derived from its assignments and the
+    region tree only), or None when the user may not use the memo."""
+    if not getattr(user, "_xz_request_user", False):
+        return None
+    key = (user.pk, user.scope_stamp)
+    with _MEMO_LOCK:
+        memo = _MEMO.get(key)
+        if memo is None:
+            memo = _MEMO[key] = {}
+            while len(_MEMO) > _MEMO_MAX:
+                _MEMO.popitem(last=False)
+        else:
+            _MEMO.move_to_end(key)
+    return memo
+
+
+def memoised(user, name, compute):
+    """``compute()`` once per (user, scope stamp) and process; plain ``compute()`` otherwise."""
+    memo = user_memo(user)
+    if memo is None:
+        return compute()
+    try:
+        return memo[name]
+    except KeyError:
+        value = memo[name] = compute()
+        return value
 
 
 def _assignments(user):
@@ -19,7 +67,10 @@ def _assignments(user):
     if cached is None:
         from xiangzhi.org.models import Assignment
 
-        cached = list(Assignment.objects.filter(user_id=user.pk).values_list("area_code", "role"))
+        def load():
+            return list(Assignment.objects.filter(user_id=user.pk).values_list("area_code", "role"))
+
+        cached = memoised(user, "assignments", load)
         user._xz_assignments = cached
     return cached
 
@@ -27,6 +78,7 @@ def _assignments(user):
 def forget_assignments(user) -> None:
     if hasattr(user, "_xz_assignments"):
         del user._xz_assignments
+    user._xz_request_user = False  # changed during this request: query from now on
 
 
 def _active(user) -> bool:
@@ -78,18 +130,21 @@ def roles_of(user) -> set[str]:
 
 
 def prefix_q(field: str, prefix: str) -> Q:
-    """``field`` starts with ``prefix``, written so that an index on ``field`` is *sought*:
-    for a division code (ASCII digits) the LIKE is ANDed with the equivalent range
-    ``prefix <= field < next(prefix)`` (``341524111`` → ``341524112``). SQLite cannot use a
-    BINARY index for LIKE (its LIKE is case-insensitive), so without the range every scoped
-    query scans the whole index — O(table) instead of O(area). Same rows either way."""
-    q = Q(**{f"{field}__startswith": prefix})
+    """``field`` starts with ``prefix``, written so that an index on ``field`` is *sought*.
+    For a division code (ASCII digits) it is the equivalent range
+    ``prefix <= field < next(prefix)`` (``341524111`` → ``341524112``): every string in that
+    range starts with ``prefix`` and every string starting with it is in the range, so the
+    rows are the same as with ``LIKE 'prefix%'`` — but SQLite cannot use a BINARY index for
+    LIKE (its LIKE is case-insensitive) and scanned the whole index, O(table) instead of
+    O(area), and evaluating the LIKE on every row of the range costs a quarter of a count.
+    Other prefixes keep the plain ``startswith``."""
     if prefix.isascii() and prefix.isdigit():
-        q &= Q(**{f"{field}__gte": prefix})
         upper = str(int(prefix) + 1).zfill(len(prefix))
-        if len(upper) == len(prefix):  # "99…9" has no upper bound of the same length
-            q &= Q(**{f"{field}__lt": upper})
-    return q
+        if len(upper) == len(prefix):
+            return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+        # "99…9" has no upper bound of the same length
+        return Q(**{f"{field}__gte": prefix, f"{field}__startswith": prefix})
+    return Q(**{f"{field}__startswith": prefix})
 
 
 def perm_name(model, action: str) -> str:

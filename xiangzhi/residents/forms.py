@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from xiangzhi.core.scoping import can_in_area
+from xiangzhi.core.scoping import can_in_area, memoised
 from xiangzhi.org.models import Region
 
 from .choices import HOUSEHOLD_TAGS, RESIDENT_TAGS, Relation, ResidentStatus, tags_from_db
@@ -20,7 +20,12 @@ def _too_long(label: str, limit: int) -> dict:
 
 def scoped_areas(user, perm: str | None = None) -> list[dict]:
     """Villages and grids the user may see (``org.view_region`` scope), optionally only
-    those where ``perm`` is granted. Two queries, whatever the size of the scope."""
+    those where ``perm`` is granted. Two queries, whatever the size of the scope — once per
+    user and scope stamp in a request (``core.scoping.memoised``); treat the list as read-only."""
+    return memoised(user, ("scoped_areas", perm), lambda: _scoped_areas(user, perm))
+
+
+def _scoped_areas(user, perm: str | None) -> list[dict]:
     regions = list(
         Region.objects.restrict(user, "view")
         .filter(level__in=("village", "grid"), is_active=True)

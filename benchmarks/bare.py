@@ -30,9 +30,16 @@ TEMPLATE = engines["django"].from_string(
 
 
 def bare_queryset(area: str, q: str = ""):
+    """The registry's query written out by hand: the scope's prefix condition and, for a
+    search, the same sub-select the page uses: households whose member keys start with ``q``
+    (limited to the user's township on the ``(township, key)`` index) UNION those numbered ``q``."""
     qs = Household.objects.filter(prefix_q("area_code", area))
     if q:
-        qs = qs.filter(pk__in=SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff").values("household_id"))
+        keys = SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff")
+        if len(area) >= 9 and hasattr(SearchKey, "township"):
+            keys = keys.filter(township=area[:9])
+        by_number = Household.objects.filter(number=q).order_by().values("pk")
+        qs = qs.filter(pk__in=keys.order_by().values("household_id").union(by_number))
     return qs.order_by("area_code", "number", "id")
 
 

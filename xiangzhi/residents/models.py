@@ -34,6 +34,7 @@ class Household(models.Model):
         ordering = ["area_code", "number", "id"]
         indexes = [
             models.Index(fields=["area_code", "number", "id"], name="household_area_number"),
+            models.Index(fields=["number"], name="household_number"),  # search by 户号 (residents.selectors)
             models.Index(fields=["tags"], name="household_tags"),
         ]
         constraints = [

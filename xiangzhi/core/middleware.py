@@ -1,3 +1,5 @@
+from django.utils.functional import empty
+
 from .context import reset_ip, set_ip
 from .scoping import mark_request_user
 
@@ -15,6 +17,11 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         if user is not None:
             mark_request_user(user)  # loads the user row once, with its scope stamp
+            # the loaded user itself, not the lazy proxy: every attribute read through
+            # SimpleLazyObject costs a Python call, and a list page reads hundreds
+            wrapped = getattr(user, "_wrapped", None)
+            if wrapped is not None and wrapped is not empty:
+                request.user = wrapped
         try:
             return self.get_response(request)
         finally:

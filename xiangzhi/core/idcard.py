@@ -159,6 +159,12 @@ def is_valid(raw: str | None, today: date | None = None) -> bool:
     return True
 
 
+def facts(id_number: str) -> tuple[str, date]:
+    """(sex, birth date) of a valid ID number, validating it once (raises :class:`IdNumberError`)."""
+    value = validate(id_number)
+    return ("male" if int(value[16]) % 2 else "female"), date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+
+
 def birth_date(id_number: str) -> date:
     """Date of birth encoded in a valid ID number (raises :class:`IdNumberError`)."""
     value = validate(id_number)

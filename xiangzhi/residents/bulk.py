@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from .choices import Relation, ResidentStatus
 from .models import Household, Resident, SearchKey
-from .services import personal_fields, search_key_rows
+from .services import personal_fields, search_keys
 
 BATCH = 2000
 
@@ -75,16 +75,29 @@ def create_households(rows: list[HouseholdRow], *, progress=None) -> tuple[int, 
                 )
         Resident.objects.bulk_create(residents, batch_size=BATCH)
         _insert_search_keys(residents)
-        heads = {res.household_id: res.pk for res in residents if res.relation == Relation.HEAD}
-        for h in households:
-            if h.pk in heads:
-                h.head_id = heads[h.pk]
-        Household.objects.bulk_update([h for h in households if h.head_id], ["head"], batch_size=BATCH)
+        _set_heads(households, residents)
         n_h += len(households)
         n_r += len(residents)
         if progress:
             progress(min(start + BATCH, total), total)
     return n_h, n_r
+
+
+def _set_heads(households, residents) -> None:
+    """Point each new household at its head: plain executemany of one-row UPDATEs (the
+    ORM's bulk_update writes one CASE over the whole batch, a fifth of an import's time)."""
+    heads = {res.household_id: res.pk for res in residents if res.relation == Relation.HEAD}
+    pairs = []
+    for h in households:
+        if h.pk in heads:
+            h.head_id = heads[h.pk]
+            pairs.append((h.head_id, h.pk))
+    if not pairs:
+        return
+    q = connection.ops.quote_name
+    sql = f"UPDATE {q(Household._meta.db_table)} SET {q('head_id')} = %s WHERE {q('id')} = %s"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.executemany(sql, pairs)
 
 
 def _insert_search_keys(residents) -> None:
@@ -94,9 +107,9 @@ def _insert_search_keys(residents) -> None:
     columns = ", ".join(q(c) for c in ("resident_id", "household_id", "area_code", "township", "key"))
     sql = f"INSERT INTO {q(SearchKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608
     rows = [
-        (k.resident_id, k.household_id, k.area_code, k.township, k.key)
+        (res.pk, res.household_id, res.area_code, res.area_code[:9], key)
         for res in residents
-        for k in search_key_rows(res)
+        for key in sorted(search_keys(res.name))
     ]
     with connection.cursor() as cur:
         for start in range(0, len(rows), 5000):

@@ -66,12 +66,13 @@ def personal_fields(*, name: str, id_number: str | None, phone: str | None) -> d
     full, initials = pinyin_primary(name)
     fields = {"name": name, "name_pinyin": full, "name_initials": initials}
     if id_number:
+        sex, born = idcard.facts(id_number)
         fields.update(
             id_number_enc=crypto.encrypt(id_number),
             id_number_hash=crypto.blind_index(id_number, "id_number"),
             id_last4_hash=crypto.blind_index(id_number[-4:], "id_last4"),
-            sex=idcard.sex(id_number),
-            birth_year=idcard.birth_date(id_number).year,
+            sex=sex,
+            birth_year=born.year,
         )
     else:
         fields.update(id_number_enc=None, id_number_hash=None, id_last4_hash="")

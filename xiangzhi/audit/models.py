@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
+
 from django.conf import settings
 from django.db import connections, models
 
@@ -48,36 +52,83 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
     def save(self, *args, using=None, **kwargs):
-        """A new row is appended with one plain ``INSERT … RETURNING id`` of the values
-        ``audit.record`` computed (no ORM insert machinery, no signals: this is on the
-        path of every audited write). Existing rows are never saved again (the
-        database refuses it)."""
+        """Append a new row as the newest of its chain: ``prev_hash`` = the chain's tail,
+        ``hash`` = SHA-256(prev_hash ‖ canonical JSON). ``audit.record`` has locked the
+        chain (PostgreSQL) and set the fields; this is one ``INSERT`` that reads the tail
+        and computes the hash in the database on PostgreSQL, a tail read and an ``INSERT``
+        on SQLite (whose writers are serialised anyway). No ORM insert machinery and no
+        signals: it is on the path of every audited write. Existing rows are never saved
+        again (the database refuses it)."""
         if not self._state.adding or self.pk is not None:
             return super().save(*args, using=using, **kwargs)
         using = using or "default"
         conn = connections[using]
+        payload = self.__dict__.get("_payload") or event_payload(self)
+        details = self.__dict__.get("_details_json") or canonical(self.details)
+        values = [conn.ops.adapt_datetimefield_value(self.at), self.actor_id, self.actor_name, self.action,
+                  self.object_type, self.object_id, self.area_code, self.ip, self.result, details, self.chain]  # fmt: skip
         with conn.cursor() as cur:
-            cur.execute(_INSERT_SQL, [
-                conn.ops.adapt_datetimefield_value(self.at), self.actor_id, self.actor_name, self.action,
-                self.object_type, self.object_id, self.area_code, self.ip, self.result, self.details_json,
-                self.chain, self.prev_hash, self.hash,
-            ])  # fmt: skip
-            self.pk = cur.fetchone()[0]
+            if conn.vendor == "postgresql":
+                cur.execute(APPEND_PG, [self.chain, GENESIS, *values, payload])
+                self.pk, self.prev_hash, self.hash = cur.fetchone()
+            else:
+                cur.execute(TAIL, [self.chain])
+                row = cur.fetchone()
+                self.prev_hash = row[0] if row else GENESIS
+                self.hash = chain_hash(self.prev_hash, payload)
+                cur.execute(APPEND, [*values, self.prev_hash, self.hash])
+                self.pk = cur.fetchone()[0]
         self._state.adding = False
         self._state.db = using
 
-    @property
-    def details_json(self) -> str:
-        """The details as stored: the canonical JSON ``audit.record`` built, else dumped."""
-        cached = self.__dict__.get("_details_json")
-        if cached is not None:
-            return cached
-        import json
 
-        return json.dumps(self.details, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
-_INSERT_SQL = (
+GENESIS = "0" * 64
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+TAIL = "SELECT hash FROM audit_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1"
+APPEND = (
     "INSERT INTO audit_auditevent (at, actor_id, actor_name, action, object_type, object_id, area_code, ip, result,"
     " details, chain, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
+# reads the tail itself, i.e. after the chain's lock was taken by an earlier statement (a
+# statement sees what was committed when it started), and hashes like chain_hash()
+APPEND_PG = (
+    "WITH t AS (SELECT COALESCE((SELECT hash FROM audit_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1), %s)"
+    " AS h) INSERT INTO audit_auditevent (at, actor_id, actor_name, action, object_type, object_id, area_code, ip,"
+    " result, details, chain, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s,"
+    " (SELECT h FROM t), encode(sha256(convert_to((SELECT h FROM t) || %s, 'UTF8')), 'hex'))"
+    " RETURNING id, prev_hash, hash"
+)
+
+
+def canonical(value) -> str:
+    """Compact JSON, keys sorted, non-ASCII as is, anything else as str: what is hashed."""
+    return _ENCODER.encode(value)
+
+
+def payload(*, at: datetime, actor_id, actor_name, action, object_type, object_id, area_code, ip, result,
+            details) -> str:
+    """The canonical JSON of an event that its hash covers (everything but chain and hashes)."""
+    return canonical(
+        {
+            "at": at.isoformat(timespec="microseconds"),
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "area_code": area_code,
+            "ip": ip,
+            "result": result,
+            "details": details,
+        }
+    )
+
+
+def event_payload(ev: AuditEvent) -> str:
+    return payload(at=ev.at, actor_id=ev.actor_id, actor_name=ev.actor_name, action=ev.action,
+                   object_type=ev.object_type, object_id=ev.object_id, area_code=ev.area_code, ip=ev.ip,
+                   result=ev.result, details=ev.details)  # fmt: skip
+
+
+def chain_hash(prev_hash: str, event_payload: str) -> str:
+    return hashlib.sha256((prev_hash + event_payload).encode("utf-8")).hexdigest()

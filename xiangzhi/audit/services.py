@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from datetime import datetime
@@ -12,9 +11,8 @@ from django.utils import timezone
 
 from xiangzhi.core.context import current_ip
 
-from .models import AuditEvent
+from .models import GENESIS, AuditEvent, canonical, chain_hash, payload
 
-GENESIS = "0" * 64
 CHAINS = 64  # parallel hash chains (ADR 0008); rows before the chains are all chain 0
 _PG_LOCK_KEY = 0x58_5A_41_55  # "XZAU"; pg_advisory_xact_lock(_PG_LOCK_KEY, chain) guards one chain's tail
 
@@ -25,37 +23,21 @@ _PG_TRY_CHAIN = (
     "SELECT c FROM (SELECT (%s + g) %% %s AS c FROM generate_series(0, %s) AS g) AS s"
     " WHERE pg_try_advisory_xact_lock(%s, c) LIMIT 1"
 )
-_TAIL = "SELECT hash FROM audit_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1"
 
 
 class AuditWriteError(RuntimeError):
     """The audit record could not be written; the audited action must not happen."""
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _canonical(event_fields: dict) -> str:
-    return _ENCODER.encode(event_fields)
+def _canonical(value) -> str:
+    return canonical(value)
 
 
 def compute_hash(prev_hash: str, *, at: datetime, actor_id, actor_name, action, object_type, object_id,
                  area_code, ip, result, details) -> str:
-    payload = _canonical(
-        {
-            "at": at.isoformat(timespec="microseconds"),
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "area_code": area_code,
-            "ip": ip,
-            "result": result,
-            "details": details,
-        }
-    )
-    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+    return chain_hash(prev_hash, payload(at=at, actor_id=actor_id, actor_name=actor_name, action=action,
+                                         object_type=object_type, object_id=object_id, area_code=area_code, ip=ip,
+                                         result=result, details=details))  # fmt: skip
 
 
 def _object_ref(obj) -> tuple[str, str, str]:
@@ -100,8 +82,9 @@ def _append(actor, action, obj, area_code, result, ip, details) -> AuditEvent:
         object_type, object_id, obj_area = _object_ref(obj)
         actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
         actor_name = (getattr(actor, "username", "") or "") if actor_id else details.pop("username", "")
+        details_json = canonical(details) if details else "{}"
         if details:  # plain JSON types only, stable for hashing
-            details = json.loads(_ENCODER.encode(details))
+            details = json.loads(details_json)
         fields = {
             "at": timezone.now(),
             "actor_id": actor_id,
@@ -115,22 +98,19 @@ def _append(actor, action, obj, area_code, result, ip, details) -> AuditEvent:
             "details": details,
         }
         chain = preferred_chain(object_type, object_id, actor_id)
+        event = AuditEvent(chain=chain, **fields)
+        event.__dict__["_payload"] = payload(**fields)
+        event.__dict__["_details_json"] = details_json
         try:
-            with connection.cursor() as cur:
-                if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
                     cur.execute(_PG_TRY_CHAIN, [chain, CHAINS, CHAINS - 1, _PG_LOCK_KEY])
                     row = cur.fetchone()
                     if row is None:  # every chain taken: wait for the preferred one
                         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_LOCK_KEY, chain])
                     else:
-                        chain = row[0]
-                # a separate statement, so that its snapshot sees the chain's last commit
-                cur.execute(_TAIL, [chain])
-                row = cur.fetchone()
-            prev = row[0] if row else GENESIS
-            event = AuditEvent(chain=chain, prev_hash=prev, hash=compute_hash(prev, **fields), **fields)
-            event.__dict__["_details_json"] = _ENCODER.encode(details)
-            event.save(force_insert=True)
+                        event.chain = row[0]
+            event.save(force_insert=True)  # the chain's tail is read after the lock, by the insert
         except DatabaseError:
             transaction.set_rollback(True)  # the audited action must not commit without its record
             raise

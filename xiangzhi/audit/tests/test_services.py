@@ -79,7 +79,8 @@ def test_a_refused_audit_insert_rolls_back_the_whole_transaction(monkeypatch):
     from xiangzhi.audit.models import AuditEvent as Model
 
     user = make_user("actor")
-    monkeypatch.setattr("xiangzhi.audit.models._INSERT_SQL", "INSERT INTO audit_auditevent (nope) VALUES (%s)")
+    monkeypatch.setattr("xiangzhi.audit.models.APPEND", "INSERT INTO audit_auditevent (nope) VALUES (%s)")
+    monkeypatch.setattr("xiangzhi.audit.models.APPEND_PG", "INSERT INTO audit_auditevent (nope) VALUES (%s)")
     with transaction.atomic():
         user.full_name = "改过"
         user.save()

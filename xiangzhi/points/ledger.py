@@ -1,19 +1,35 @@
 """The points ledger: the only code that changes a balance.
 
 * every change is an append-only ``LedgerEntry`` with ``balance_after``;
-* the cached ``Account.balance`` changes in the same transaction, under
-  ``select_for_update`` (locks always taken in the order: account, then products by pk);
+* the cached ``Account.balance`` changes in the same transaction as its entry, with the
+  account row locked until commit — ``select_for_update`` in ``post``, or the conditional
+  ``UPDATE … WHERE balance >= amount RETURNING`` of ``debit`` (the counter's redemption);
 * CHECK constraints refuse a negative balance or stock even if code were wrong;
 * an idempotency key makes a retried posting return the first entry; the same key with a
   different body is a conflict (409);
-* corrections are reversal entries only."""
+* corrections are reversal entries only.
+
+Lock order, the same in every transaction that takes more than one of these, so that two
+transactions never wait for each other in a cycle:
+
+1. the idempotency key (a redemption's unique key: a concurrent twin waits here, holding
+   nothing else);
+2. the account row (one account per transaction);
+3. product rows, in ascending pk order (one ``UPDATE`` per product; a redemption takes
+   them last, so that the hot rows are held only for their update, the stock moves and
+   the commit);
+4. the audit chain (``audit.record``): a try-lock that takes any free chain and never
+   waits, so it cannot close a cycle (ADR 0008).
+
+``stock_in`` locks one product; ``redemption_cancel`` locks the redemption row first
+(before 2), then the account, then its products in pk order."""
 
 from __future__ import annotations
 
 import hashlib
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -78,6 +94,50 @@ def post(*, actor, account: Account | int, amount: int, kind: str, source: str, 
         Account.objects.filter(pk=account_id).update(**updates, updated_at=timezone.now())
         acc.balance = new_balance
         return entry
+
+
+_DEBIT_PG = (
+    "WITH a AS (UPDATE points_account SET balance = balance - %s, updated_at = %s"
+    " WHERE id = %s AND balance >= %s RETURNING id, area_code, balance)"
+    " INSERT INTO points_ledgerentry (account_id, area_code, kind, amount, balance_after, actor_id, source, note,"
+    " idempotency_key, reverses_id, created_at)"
+    " SELECT id, area_code, %s, %s, balance, %s, %s, %s, %s, NULL, %s FROM a RETURNING id, balance_after"
+)
+_DEBIT_ACCOUNT = (
+    "UPDATE points_account SET balance = balance - %s, updated_at = %s WHERE id = %s AND balance >= %s"
+    " RETURNING area_code, balance"
+)
+_INSERT_ENTRY = (
+    "INSERT INTO points_ledgerentry (account_id, area_code, kind, amount, balance_after, actor_id, source, note,"
+    " idempotency_key, reverses_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s) RETURNING id"
+)
+
+
+def debit(*, actor_id: int | None, account_id: int, amount: int, kind: str, source: str, idempotency_key: str,
+          note: str, now) -> tuple[int, int] | None:
+    """Take ``amount`` (> 0) from an account only if its balance covers it, and append the
+    entry: ``UPDATE … SET balance = balance - amount WHERE id = … AND balance >= amount
+    RETURNING`` plus the entry's ``INSERT`` (one statement on PostgreSQL). Returns
+    (entry id, balance after), or None when the balance does not cover it — then nothing
+    was written. Runs in the caller's transaction, which holds the account row until it
+    ends; the caller checks the idempotency key (a redemption's own unique key)."""
+    if amount <= 0 or kind not in EntryKind.values:
+        raise ValueError("debit: amount > 0 and a ledger kind")
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_DEBIT_PG, [amount, at, account_id, amount, kind, -amount, actor_id, source[:40], note[:200],
+                                    idempotency_key[:80], at])  # fmt: skip
+            row = cur.fetchone()
+            return (row[0], row[1]) if row else None
+        cur.execute(_DEBIT_ACCOUNT, [amount, at, account_id, amount])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        area_code, balance = row
+        cur.execute(_INSERT_ENTRY, [account_id, area_code, kind, -amount, balance, actor_id, source[:40], note[:200],
+                                    idempotency_key[:80], at])  # fmt: skip
+        return cur.fetchone()[0], balance
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from xiangzhi import audit
@@ -16,7 +16,7 @@ from xiangzhi.core.text import clean_text
 
 from . import ledger
 from .choices import EntryKind, RedemptionStatus
-from .models import Account, Product, Redemption, RedemptionItem, Shop, StockMove
+from .models import Account, Product, Redemption, Shop, StockMove
 
 MAX_LINES = 20
 MAX_QUANTITY = 999
@@ -101,77 +101,195 @@ def request_hash(shop_id: int, account_id: int, items: list[tuple[int, int]]) ->
 
 
 def _existing(idempotency_key: str, digest: str) -> Redemption | None:
-    found = Redemption.objects.filter(idempotency_key=idempotency_key).first()
-    if found is None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, request_hash FROM points_redemption WHERE idempotency_key = %s", [idempotency_key])
+        row = cur.fetchone()
+    if row is None:
         return None
-    if found.request_hash != digest:
+    if row[1] != digest:
         raise ledger.IdempotencyConflict()
-    return found
+    return Redemption.objects.get(pk=row[0])
+
+
+class _Short(Exception):
+    """A conditional update found too little (points or stock): roll back, then explain."""
+
+    def __init__(self, product_id: int | None = None):
+        self.product_id = product_id
+
+
+# before the transaction, one statement: the products, without a lock, and a redemption that
+# may already hold the key (its id negated)
+_READ = (
+    "SELECT id, shop_id, name, unit, price, stock, is_active FROM points_product WHERE id IN ({})"
+    " UNION ALL SELECT -id, NULL, request_hash, NULL, NULL, NULL, NULL FROM points_redemption"
+    " WHERE idempotency_key = %s"
+)
+_INSERT_REDEMPTION = (
+    "INSERT INTO points_redemption (shop_id, account_id, area_code, total, status, idempotency_key, request_hash,"
+    " keeper_id, created_at, cancelled_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) RETURNING id"
+)
+_INSERT_ITEMS = "INSERT INTO points_redemptionitem (redemption_id, product_id, quantity, price) VALUES {}"
+# PostgreSQL: the redemption and its items in one statement
+_INSERT_REDEMPTION_PG = (
+    "WITH r AS (INSERT INTO points_redemption (shop_id, account_id, area_code, total, status, idempotency_key,"
+    " request_hash, keeper_id, created_at, cancelled_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL)"
+    " RETURNING id) INSERT INTO points_redemptionitem (redemption_id, product_id, quantity, price)"
+    " SELECT r.id, v.p, v.q, v.c FROM r, (VALUES {}) AS v (p, q, c) RETURNING redemption_id"
+)
+# the product row: taken only if it still has the stock, the price and the shop read before
+_TAKE_STOCK_PG = (
+    "WITH p AS (UPDATE points_product SET stock = stock - %s"
+    " WHERE id = %s AND stock >= %s AND price = %s AND shop_id = %s AND is_active RETURNING id, stock)"
+    " INSERT INTO points_stockmove (product_id, quantity, stock_after, reason, actor_id, note, created_at)"
+    " SELECT id, %s, stock, %s, %s, '', %s FROM p RETURNING stock_after"
+)
+_TAKE_STOCK = (
+    "UPDATE points_product SET stock = stock - %s"
+    " WHERE id = %s AND stock >= %s AND price = %s AND shop_id = %s AND is_active RETURNING stock"
+)
+_INSERT_MOVES = (
+    "INSERT INTO points_stockmove (product_id, quantity, stock_after, reason, actor_id, note, created_at) VALUES {}"
+)
+
+
+def _product_errors(shop: Shop, lines, rows: dict) -> list[str]:
+    errors = []
+    for pid, qty in lines:
+        row = rows.get(pid)
+        if row is None or row[1] != shop.pk or not row[6]:
+            errors.append("所选商品不属于本超市或已下架")
+        elif row[5] < qty:
+            errors.append(f"“{row[2]}”库存不足：仅剩 {row[5]}{row[3]}")
+    return errors
+
+
+def _read(lines, key: str) -> tuple[dict, tuple | None]:
+    """(product rows by id, (id, request_hash) of a redemption that holds the key or None)."""
+    with connection.cursor() as cur:
+        cur.execute(_READ.format(", ".join(["%s"] * len(lines))), [*(pid for pid, _ in lines), key])
+        rows = cur.fetchall()
+    products = {row[0]: row for row in rows if row[0] > 0}
+    existing = next(((-row[0], row[2]) for row in rows if row[0] < 0), None)
+    return products, existing
+
+
+def _replay(existing: tuple | None, digest: str) -> Redemption | None:
+    if existing is None:
+        return None
+    if existing[1] != digest:
+        raise ledger.IdempotencyConflict()
+    return Redemption.objects.get(pk=existing[0])
+
+
+def _balance(account_id: int) -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT balance FROM points_account WHERE id = %s", [account_id])
+        return cur.fetchone()[0]
 
 
 def redemption_create(*, actor, shop: Shop, account: Account, items, idempotency_key: str) -> Redemption:
     """Redeem products for an account at the counter. Same key + same body → the same
     redemption; same key + other body → IdempotencyConflict; not enough points or stock →
-    ValidationError and nothing written."""
+    ValidationError and nothing written.
+
+    A handful of statements, locks in the ledger's order (see ``ledger``): the products are
+    read without a lock; then, in one transaction, the redemption row claims the key, the
+    account is debited by a conditional update (``ledger.debit``), the items and the audit
+    record are written, and last the product rows are taken by conditional updates in pk
+    order with their stock moves — so the hot rows are held only for that and the commit.
+    When a conditional update finds too little, everything is rolled back and the message
+    is worked out afterwards (which product lacks stock, the current balance)."""
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
         raise ValidationError({"idempotency_key": "缺少幂等键（1–80 个字符）"})
     lines = _normalise_items(items)
     digest = request_hash(shop.pk, account.pk, lines)
-    found = _existing(key, digest)
+    rows, existing = _read(lines, key)
+    found = _replay(existing, digest)
     if found:
         return found
     if not _can_keep(actor, shop):
         raise PermissionDenied("只有本超市管理员可以办理兑换")
     if not account.area_code.startswith(shop.area_code):
         raise ValidationError({"account": "该户不在本超市服务范围内"})
-    try:
-        with transaction.atomic():
-            acc = ledger.lock_account(account.pk)  # lock order: account, then products by pk
-            products = {
-                p.pk: p
-                for p in Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk")
-            }
-            found = _existing(key, digest)  # a concurrent twin committed while we waited
+    for attempt in range(3):  # again only if a product's price or shop changed under us
+        if attempt:
+            rows, _ = _read(lines, key)
+        errors = _product_errors(shop, lines, rows)
+        if errors:
+            return _refuse(key, digest, {"items": errors})
+        total = sum(rows[pid][4] * qty for pid, qty in lines)
+        try:
+            return _redeem(actor, shop, account, lines, rows, total, key, digest)
+        except IntegrityError:
+            # the same key committed by a concurrent request between our check and insert
+            found = _existing(key, digest)
             if found:
                 return found
-            errors = []
-            total = 0
-            for pid, qty in lines:
-                p = products.get(pid)
-                if p is None or p.shop_id != shop.pk or not p.is_active:
-                    errors.append("所选商品不属于本超市或已下架")
-                    continue
-                if p.stock < qty:
-                    errors.append(f"“{p.name}”库存不足：仅剩 {p.stock}{p.unit}")
-                total += p.price * qty
+            raise
+        except _Short as short:
+            if short.product_id is None:
+                return _refuse(key, digest, {
+                    "account": f"积分余额不足：当前 {_balance(account.pk)} 分，本次需要 {total} 分"})  # fmt: skip
+            errors = _product_errors(shop, lines, _read(lines, key)[0])
             if errors:
-                raise ValidationError({"items": errors})
-            if acc.balance < total:
-                raise ValidationError({"account": f"积分余额不足：当前 {acc.balance} 分，本次需要 {total} 分"})
-            now = timezone.now()
-            redemption = Redemption.objects.create(
-                shop=shop, account=acc, area_code=acc.area_code, total=total, idempotency_key=key,
-                request_hash=digest, keeper=actor, created_at=now,
-            )
-            for pid, qty in lines:
-                p = products[pid]
-                p.stock -= qty
-                p.save(update_fields=["stock"])
-                RedemptionItem.objects.create(redemption=redemption, product=p, quantity=qty, price=p.price)
-                StockMove.objects.create(product=p, quantity=-qty, stock_after=p.stock,
-                                         reason=f"redemption:{redemption.pk}", actor=actor, created_at=now)
-            ledger.post(actor=actor, account=acc.pk, amount=-total, kind=EntryKind.REDEMPTION,
-                        source=f"redemption:{redemption.pk}", idempotency_key=f"redemption:{key}",
-                        note=f"{shop.name}兑换", locked=acc)
-            audit.record(actor, "points.redemption", redemption, total=total, lines=len(lines))
-            return redemption
-    except IntegrityError:
-        # the same key committed by a concurrent request between our check and insert
-        found = _existing(key, digest)
-        if found:
-            return found
-        raise
+                return _refuse(key, digest, {"items": errors})
+    raise ValidationError({"items": "商品信息刚被修改，请重新提交"})
+
+
+def _refuse(key: str, digest: str, errors: dict):
+    found = _existing(key, digest)  # a concurrent twin got there first: its result, not a refusal
+    if found:
+        return found
+    raise ValidationError(errors)
+
+
+def _redeem(actor, shop, account, lines, rows, total, key, digest) -> Redemption:
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    pg = connection.vendor == "postgresql"
+    head = [shop.pk, account.pk, account.area_code, total, RedemptionStatus.DONE, key, digest, actor_id, at]
+    items = [v for pid, qty in lines for v in (pid, qty, rows[pid][4])]
+    with transaction.atomic(), connection.cursor() as cur:
+        if pg:  # 1. the redemption claims the key (a concurrent twin waits here), with its items
+            values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(lines))
+            cur.execute(_INSERT_REDEMPTION_PG.format(values), [*head, *items])
+            rid = cur.fetchone()[0]
+        else:
+            cur.execute(_INSERT_REDEMPTION, head)
+            rid = cur.fetchone()[0]
+            cur.execute(_INSERT_ITEMS.format(", ".join(["(%s, %s, %s, %s)"] * len(lines))),
+                        [v for pid, qty in lines for v in (rid, pid, qty, rows[pid][4])])  # fmt: skip
+        source = f"redemption:{rid}"
+        # 2. the account, debited only if it covers the total (held until commit)
+        if ledger.debit(actor_id=actor_id, account_id=account.pk, amount=total, kind=EntryKind.REDEMPTION,
+                        source=source, idempotency_key=f"redemption:{key}", note=f"{shop.name}兑换",
+                        now=now) is None:  # fmt: skip
+            raise _Short()
+        redemption = Redemption(id=rid, shop=shop, account_id=account.pk, area_code=account.area_code, total=total,
+                                status=RedemptionStatus.DONE, idempotency_key=key, request_hash=digest,
+                                keeper_id=actor_id, created_at=now)  # fmt: skip
+        redemption._state.adding = False
+        # 3. the audit record: its chain lock is a try-lock that never waits, so it goes
+        # before the hot product rows
+        audit.record(actor, "points.redemption", redemption, total=total, lines=len(lines))
+        moves = []
+        for pid, qty in lines:  # 4. the product rows, in pk order, each with its stock move
+            price = rows[pid][4]
+            if pg:
+                cur.execute(_TAKE_STOCK_PG, [qty, pid, qty, price, shop.pk, -qty, source, actor_id, at])
+            else:
+                cur.execute(_TAKE_STOCK, [qty, pid, qty, price, shop.pk])
+            row = cur.fetchone()
+            if row is None:
+                raise _Short(pid)
+            moves.append((pid, -qty, row[0], source, actor_id, "", at))
+        if not pg:
+            cur.execute(_INSERT_MOVES.format(", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(moves))),
+                        [v for move in moves for v in move])  # fmt: skip
+    return redemption
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connections, models
 
+from xiangzhi.core import prepared
 from xiangzhi.core.scoping import RestrictedManager
 
 
@@ -53,36 +54,56 @@ class AuditEvent(models.Model):
 
     def save(self, *args, using=None, **kwargs):
         """Append a new row as the newest of its chain: ``prev_hash`` = the chain's tail,
-        ``hash`` = SHA-256(prev_hash ‖ canonical JSON). ``audit.record`` has locked the
-        chain (PostgreSQL) and set the fields; this is one ``INSERT`` that reads the tail
-        and computes the hash in the database on PostgreSQL, a tail read and an ``INSERT``
-        on SQLite (whose writers are serialised anyway). No ORM insert machinery and no
-        signals: it is on the path of every audited write. Existing rows are never saved
-        again (the database refuses it)."""
+        ``hash`` = SHA-256(prev_hash ‖ canonical JSON); ``audit.record`` set the fields and
+        the preferred ``chain``. On PostgreSQL: one statement locks the chain for the rest
+        of the transaction (the preferred one if free, else the next free one — ADR
+        0008), and one ``INSERT`` reads that chain's tail and computes the hash in the
+        database (both prepared, ``core.prepared``). On SQLite, whose writers are
+        serialised anyway: a tail read and an ``INSERT``. No ORM insert machinery and no
+        signals: this is on the path of every audited write. Existing rows are never
+        saved again (the database refuses it)."""
         if not self._state.adding or self.pk is not None:
             return super().save(*args, using=using, **kwargs)
         using = using or "default"
         conn = connections[using]
         payload = self.__dict__.get("_payload") or event_payload(self)
         details = self.__dict__.get("_details_json") or canonical(self.details)
-        values = [conn.ops.adapt_datetimefield_value(self.at), self.actor_id, self.actor_name, self.action,
-                  self.object_type, self.object_id, self.area_code, self.ip, self.result, details, self.chain]  # fmt: skip
-        with conn.cursor() as cur:
+        with prepared.cursor(using) as cur:
             if conn.vendor == "postgresql":
-                cur.execute(APPEND_PG, [self.chain, GENESIS, *values, payload])
+                cur.execute(LOCK_CHAIN_PG, [self.chain, CHAINS, CHAINS - 1, PG_LOCK_KEY])
+                row = cur.fetchone()
+                if row is None:  # every chain taken: wait for the preferred one
+                    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PG_LOCK_KEY, self.chain])
+                else:
+                    self.chain = row[0]
+                # a statement of its own: it sees the chain's last commit before the lock
+                cur.execute(APPEND_PG, [self.chain, GENESIS, self.at, self.actor_id, self.actor_name, self.action,
+                                        self.object_type, self.object_id, self.area_code, self.ip, self.result,
+                                        details, self.chain, payload])  # fmt: skip
                 self.pk, self.prev_hash, self.hash = cur.fetchone()
             else:
                 cur.execute(TAIL, [self.chain])
                 row = cur.fetchone()
                 self.prev_hash = row[0] if row else GENESIS
                 self.hash = chain_hash(self.prev_hash, payload)
-                cur.execute(APPEND, [*values, self.prev_hash, self.hash])
+                cur.execute(APPEND, [conn.ops.adapt_datetimefield_value(self.at), self.actor_id, self.actor_name,
+                                     self.action, self.object_type, self.object_id, self.area_code, self.ip,
+                                     self.result, details, self.chain, self.prev_hash, self.hash])  # fmt: skip
                 self.pk = cur.fetchone()[0]
         self._state.adding = False
         self._state.db = using
 
 
 GENESIS = "0" * 64
+CHAINS = 64  # parallel hash chains (ADR 0008); rows from before the chains are all chain 0
+PG_LOCK_KEY = 0x58_5A_41_55  # "XZAU": pg_advisory_xact_lock(PG_LOCK_KEY, chain) guards one chain's tail
+# the preferred chain if free, else the next free one: try-locks never wait, so an append
+# waits for another only when all CHAINS are taken; a chain this transaction already holds
+# counts as free (advisory locks are re-entrant)
+LOCK_CHAIN_PG = (
+    "SELECT c FROM (SELECT (%s + g) %% %s AS c FROM generate_series(0, %s) AS g) AS s"
+    " WHERE pg_try_advisory_xact_lock(%s, c) LIMIT 1"
+)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 TAIL = "SELECT hash FROM audit_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1"
 APPEND = (

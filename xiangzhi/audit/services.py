@@ -11,18 +11,9 @@ from django.utils import timezone
 
 from xiangzhi.core.context import current_ip
 
-from .models import GENESIS, AuditEvent, canonical, chain_hash, payload
+from .models import CHAINS, GENESIS, PG_LOCK_KEY, AuditEvent, canonical, chain_hash, payload
 
-CHAINS = 64  # parallel hash chains (ADR 0008); rows before the chains are all chain 0
-_PG_LOCK_KEY = 0x58_5A_41_55  # "XZAU"; pg_advisory_xact_lock(_PG_LOCK_KEY, chain) guards one chain's tail
-
-# Lock one chain for this transaction: the preferred one if free, else the next free one
-# (try-locks never wait, so an append waits for another only when all CHAINS are taken).
-# A chain this transaction already holds counts as free (advisory locks are re-entrant).
-_PG_TRY_CHAIN = (
-    "SELECT c FROM (SELECT (%s + g) %% %s AS c FROM generate_series(0, %s) AS g) AS s"
-    " WHERE pg_try_advisory_xact_lock(%s, c) LIMIT 1"
-)
+_PG_LOCK_KEY = PG_LOCK_KEY
 
 
 class AuditWriteError(RuntimeError):
@@ -97,20 +88,11 @@ def _append(actor, action, obj, area_code, result, ip, details) -> AuditEvent:
             "result": result,
             "details": details,
         }
-        chain = preferred_chain(object_type, object_id, actor_id)
-        event = AuditEvent(chain=chain, **fields)
+        event = AuditEvent(chain=preferred_chain(object_type, object_id, actor_id), **fields)
         event.__dict__["_payload"] = payload(**fields)
         event.__dict__["_details_json"] = details_json
         try:
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute(_PG_TRY_CHAIN, [chain, CHAINS, CHAINS - 1, _PG_LOCK_KEY])
-                    row = cur.fetchone()
-                    if row is None:  # every chain taken: wait for the preferred one
-                        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PG_LOCK_KEY, chain])
-                    else:
-                        event.chain = row[0]
-            event.save(force_insert=True)  # the chain's tail is read after the lock, by the insert
+            event.save(force_insert=True)  # locks a chain (PostgreSQL) and appends to it
         except DatabaseError:
             transaction.set_rollback(True)  # the audited action must not commit without its record
             raise

@@ -34,6 +34,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from xiangzhi import audit
+from xiangzhi.core import prepared
 
 from .choices import EntryKind
 from .models import Account, LedgerEntry
@@ -101,7 +102,8 @@ _DEBIT_PG = (
     " WHERE id = %s AND balance >= %s RETURNING id, area_code, balance)"
     " INSERT INTO points_ledgerentry (account_id, area_code, kind, amount, balance_after, actor_id, source, note,"
     " idempotency_key, reverses_id, created_at)"
-    " SELECT id, area_code, %s, %s, balance, %s, %s, %s, %s, NULL, %s FROM a RETURNING id, balance_after"
+    " SELECT id, area_code, %s::varchar, %s::integer, balance, %s::bigint, %s::varchar, %s::varchar, %s::varchar,"
+    " NULL, %s::timestamptz FROM a RETURNING id, balance_after"
 )
 _DEBIT_ACCOUNT = (
     "UPDATE points_account SET balance = balance - %s, updated_at = %s WHERE id = %s AND balance >= %s"
@@ -114,30 +116,37 @@ _INSERT_ENTRY = (
 
 
 def debit(*, actor_id: int | None, account_id: int, amount: int, kind: str, source: str, idempotency_key: str,
-          note: str, now) -> tuple[int, int] | None:
+          note: str, now, cursor=None) -> tuple[int, int] | None:
     """Take ``amount`` (> 0) from an account only if its balance covers it, and append the
     entry: ``UPDATE … SET balance = balance - amount WHERE id = … AND balance >= amount
     RETURNING`` plus the entry's ``INSERT`` (one statement on PostgreSQL). Returns
     (entry id, balance after), or None when the balance does not cover it — then nothing
     was written. Runs in the caller's transaction, which holds the account row until it
-    ends; the caller checks the idempotency key (a redemption's own unique key)."""
+    ends; the caller checks the idempotency key (a redemption's own unique key).
+    ``cursor``: the caller's (a ``core.prepared`` cursor), else one of its own."""
     if amount <= 0 or kind not in EntryKind.values:
         raise ValueError("debit: amount > 0 and a ledger kind")
+    if cursor is None:
+        with prepared.cursor() as cur:
+            return _debit(cur, actor_id, account_id, amount, kind, source, idempotency_key, note, now)
+    return _debit(cursor, actor_id, account_id, amount, kind, source, idempotency_key, note, now)
+
+
+def _debit(cur, actor_id, account_id, amount, kind, source, idempotency_key, note, now):
     at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute(_DEBIT_PG, [amount, at, account_id, amount, kind, -amount, actor_id, source[:40], note[:200],
-                                    idempotency_key[:80], at])  # fmt: skip
-            row = cur.fetchone()
-            return (row[0], row[1]) if row else None
-        cur.execute(_DEBIT_ACCOUNT, [amount, at, account_id, amount])
+    if connection.vendor == "postgresql":
+        cur.execute(_DEBIT_PG, [amount, at, account_id, amount, kind, -amount, actor_id, source[:40], note[:200],
+                                idempotency_key[:80], at])  # fmt: skip
         row = cur.fetchone()
-        if row is None:
-            return None
-        area_code, balance = row
-        cur.execute(_INSERT_ENTRY, [account_id, area_code, kind, -amount, balance, actor_id, source[:40], note[:200],
-                                    idempotency_key[:80], at])  # fmt: skip
-        return cur.fetchone()[0], balance
+        return (row[0], row[1]) if row else None
+    cur.execute(_DEBIT_ACCOUNT, [amount, at, account_id, amount])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    area_code, balance = row
+    cur.execute(_INSERT_ENTRY, [account_id, area_code, kind, -amount, balance, actor_id, source[:40], note[:200],
+                                idempotency_key[:80], at])  # fmt: skip
+    return cur.fetchone()[0], balance
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from xiangzhi import audit
+from xiangzhi.core import prepared
 from xiangzhi.core.scoping import can_in_area
 from xiangzhi.core.text import clean_text
 
@@ -142,7 +143,7 @@ _TAKE_STOCK_PG = (
     "WITH p AS (UPDATE points_product SET stock = stock - %s"
     " WHERE id = %s AND stock >= %s AND price = %s AND shop_id = %s AND is_active RETURNING id, stock)"
     " INSERT INTO points_stockmove (product_id, quantity, stock_after, reason, actor_id, note, created_at)"
-    " SELECT id, %s, stock, %s, %s, '', %s FROM p RETURNING stock_after"
+    " SELECT id, %s::integer, stock, %s::varchar, %s::bigint, '', %s::timestamptz FROM p RETURNING stock_after"
 )
 _TAKE_STOCK = (
     "UPDATE points_product SET stock = stock - %s"
@@ -166,7 +167,7 @@ def _product_errors(shop: Shop, lines, rows: dict) -> list[str]:
 
 def _read(lines, key: str) -> tuple[dict, tuple | None]:
     """(product rows by id, (id, request_hash) of a redemption that holds the key or None)."""
-    with connection.cursor() as cur:
+    with prepared.cursor() as cur:
         cur.execute(_READ.format(", ".join(["%s"] * len(lines))), [*(pid for pid, _ in lines), key])
         rows = cur.fetchall()
     products = {row[0]: row for row in rows if row[0] > 0}
@@ -252,7 +253,7 @@ def _redeem(actor, shop, account, lines, rows, total, key, digest) -> Redemption
     pg = connection.vendor == "postgresql"
     head = [shop.pk, account.pk, account.area_code, total, RedemptionStatus.DONE, key, digest, actor_id, at]
     items = [v for pid, qty in lines for v in (pid, qty, rows[pid][4])]
-    with transaction.atomic(), connection.cursor() as cur:
+    with transaction.atomic(), prepared.cursor() as cur:
         if pg:  # 1. the redemption claims the key (a concurrent twin waits here), with its items
             values = ", ".join(["(%s::bigint, %s::integer, %s::integer)"] * len(lines))
             cur.execute(_INSERT_REDEMPTION_PG.format(values), [*head, *items])
@@ -266,7 +267,7 @@ def _redeem(actor, shop, account, lines, rows, total, key, digest) -> Redemption
         # 2. the account, debited only if it covers the total (held until commit)
         if ledger.debit(actor_id=actor_id, account_id=account.pk, amount=total, kind=EntryKind.REDEMPTION,
                         source=source, idempotency_key=f"redemption:{key}", note=f"{shop.name}兑换",
-                        now=now) is None:  # fmt: skip
+                        now=now, cursor=cur) is None:  # fmt: skip
             raise _Short()
         redemption = Redemption(id=rid, shop=shop, account_id=account.pk, area_code=account.area_code, total=total,
                                 status=RedemptionStatus.DONE, idempotency_key=key, request_hash=digest,

@@ -3,11 +3,13 @@
 
 Prints one table measured in this run:
 
-(a) PostgreSQL — redemption throughput at the counter: ``shop.redemption_create`` (account
-    and product rows locked ``FOR UPDATE`` in a fixed order, ledger entry, stock move,
-    audit, one transaction) from N threads, each with its own connection, against one
-    product, vs a bare ``UPDATE points_product SET stock = stock - 1 WHERE id = %s AND
-    stock >= 1`` loop from as many threads on the same machine             goal ≥ 0.5×
+(a) PostgreSQL — redemption throughput at the counter: ``shop.redemption_create`` (the
+    redemption, the account debited and the product rows taken by conditional updates in a
+    fixed order, items, ledger entry, stock move, audit — one transaction) from N worker
+    processes (as gunicorn runs the site; and, for reference, N threads of one process),
+    each with its own connection, against one product, vs a bare ``UPDATE points_product
+    SET stock = stock - 1 WHERE id = %s AND stock >= 1`` loop from as many processes
+    (threads) on the same machine                                           goal ≥ 0.5×
     — and an oversell run: more attempts than stock, exactly the stock sold, 0 oversell,
     balances = Σ entries.
 (b) SQLite with 5M ledger entries — a household's ledger page (the staff page
@@ -137,72 +139,111 @@ def _pg_world(stock: int, accounts: int, balance: int):
     return keeper, Shop.objects.get(pk=the_shop.pk), product, bare, accs
 
 
-def _threads(n: int, work) -> float:
-    """Run ``work(i)`` in n threads (each with its own connection); wall seconds."""
-    from django.db import connection
+def _parallel(n: int, work, mode: str) -> tuple[float, list]:
+    """Run ``work(i)`` in n workers — threads of this process, or forked processes (as
+    gunicorn runs the site) — each with its own database connection, opened before the
+    clock starts; all start together. Returns (wall seconds, the workers' results)."""
+    from django.db import connection, connections
 
-    barrier = threading.Barrier(n + 1)
-    errors = []
+    connections.close_all()  # a forked child must not share the parent's connection
+    if mode == "threads":
+        barrier = threading.Barrier(n + 1)
+        results, errors = [None] * n, []
 
-    def body(i):
-        try:
-            barrier.wait()
-            work(i)
-        except Exception as exc:  # noqa: BLE001 - reported, not swallowed
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        def body(i):
+            try:
+                connection.ensure_connection()
+                barrier.wait()
+                results[i] = work(i)
+            except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+                errors.append(repr(exc))
+            finally:
+                connection.close()
 
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
+        workers = [threading.Thread(target=body, args=(i,)) for i in range(n)]
+        for w in workers:
+            w.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for w in workers:
+            w.join()
+        seconds = time.perf_counter() - t0
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        barrier, queue = ctx.Barrier(n + 1), ctx.Queue()
+        results, errors = [None] * n, []
+
+        def child(i):
+            try:
+                connection.ensure_connection()
+                barrier.wait()
+                queue.put((i, work(i), None))
+            except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+                queue.put((i, None, repr(exc)))
+            finally:
+                connection.close()
+
+        workers = [ctx.Process(target=child, args=(i,)) for i in range(n)]
+        for w in workers:
+            w.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            i, result, error = queue.get()
+            results[i] = result
+            if error:
+                errors.append(error)
+        seconds = time.perf_counter() - t0
+        for w in workers:
+            w.join()
     if errors:
         raise RuntimeError(errors[:3])
-    return time.perf_counter() - t0
+    return seconds, results
 
 
-def _redeem_run(threads: int, attempts: int, stock: int, run: str) -> dict:
+def _redeem_run(workers: int, attempts: int, stock: int, run: str, mode: str) -> dict:
     from django.core.exceptions import ValidationError
-    from django.db import connection
 
     from xiangzhi.points import ledger
     from xiangzhi.points.models import Product, StockMove
     from xiangzhi.points.shop import redemption_create
 
     keeper, the_shop, product, _, accs = _pg_world(stock, accounts=400, balance=1_000_000)
-    connection.close()
-    per = attempts // threads
-    ok, refused, other = [0] * threads, [0] * threads, []
+    per = attempts // workers
 
     def work(i):
         rng = random.Random(f"{run}:{i}")
+        ok = refused = 0
+        other = []
         for k in range(per):
             account = accs[rng.randrange(len(accs))]
             try:
                 redemption_create(actor=keeper, shop=the_shop, account=account, items=[(product.pk, 1)],
                                   idempotency_key=f"{run}:{i}:{k}")  # fmt: skip
-                ok[i] += 1
+                ok += 1
             except ValidationError:
-                refused[i] += 1
+                refused += 1
             except Exception as exc:  # noqa: BLE001
                 other.append(repr(exc))
+        return ok, refused, other
 
-    seconds = _threads(threads, work)
+    seconds, results = _parallel(workers, work, mode)
     product.refresh_from_db()
-    sold = sum(ok)
+    sold = sum(r[0] for r in results)
+    other = [e for r in results for e in r[2]]
     moves = StockMove.objects.filter(product=product, quantity__lt=0).count()
     report = ledger.reconcile()
     return {
-        "threads": threads,
-        "attempts": per * threads,
+        "mode": mode,
+        "workers": workers,
+        "attempts": per * workers,
         "stock": stock,
         "sold": sold,
-        "refused": sum(refused),
+        "refused": sum(r[1] for r in results),
         "errors": len(other),
+        "error_sample": other[:3],
         "stock_after": product.stock,
         "oversold": max(0, sold - stock) + (1 if Product.objects.filter(stock__lt=0).exists() else 0),
         "moves_match": moves == sold,
@@ -212,44 +253,48 @@ def _redeem_run(threads: int, attempts: int, stock: int, run: str) -> dict:
     }
 
 
-def _bare_run(threads: int, attempts: int, stock: int) -> dict:
+def _bare_run(workers: int, attempts: int, stock: int, mode: str) -> dict:
     from django.db import connection
 
     _, _, _, bare, _ = _pg_world(stock, accounts=1, balance=1)
-    connection.close()
-    per = attempts // threads
-    ok = [0] * threads
+    per = attempts // workers
 
     def work(i):
+        ok = 0
         with connection.cursor() as cur:
             for _ in range(per):
                 cur.execute("UPDATE points_product SET stock = stock - 1 WHERE id = %s AND stock >= 1", [bare.pk])
-                ok[i] += cur.rowcount
+                ok += cur.rowcount
+        return ok
 
-    seconds = _threads(threads, work)
+    seconds, results = _parallel(workers, work, mode)
     bare.refresh_from_db()
-    return {"threads": threads, "attempts": per * threads, "stock": stock, "sold": sum(ok),
+    return {"mode": mode, "workers": workers, "attempts": per * workers, "stock": stock, "sold": sum(results),
             "stock_after": bare.stock, "seconds": round(seconds, 3),
-            "per_second": round(sum(ok) / seconds, 1)}  # fmt: skip
+            "per_second": round(sum(results) / seconds, 1)}  # fmt: skip
 
 
 def cmd_measure_pg(args) -> dict:
     _django()
     from django.db import connection
 
-    out = {"server": connection.cursor().connection.info.server_version, "threads": args.threads}
+    out = {"server": connection.cursor().connection.info.server_version, "workers": args.threads}
     n = args.threads
-    runs = []
-    for r in range(args.pg_reps):  # alternate ours and bare, keep the medians
-        ours = _redeem_run(n, args.redemptions, args.redemptions, f"tp{r}")
-        bare = _bare_run(n, args.redemptions, args.redemptions)
-        runs.append((ours, bare))
-    out["ours"] = [o for o, _ in runs]
-    out["bare"] = [b for _, b in runs]
-    out["ours_per_second"] = statistics.median(o["per_second"] for o, _ in runs)
-    out["bare_per_second"] = statistics.median(b["per_second"] for _, b in runs)
-    out["oversell"] = _redeem_run(n, args.oversell_attempts, args.oversell_stock, "os")
-    # one thread: wall and CPU time of one redemption vs one bare UPDATE (what the ratio is made of)
+    for mode in ("processes", "threads"):
+        runs = []
+        for r in range(args.pg_reps):  # alternate ours and bare, keep the medians
+            ours = _redeem_run(n, args.redemptions, args.redemptions, f"{mode[0]}{r}", mode)
+            bare = _bare_run(n, args.redemptions, args.redemptions, mode)
+            runs.append((ours, bare))
+        out[mode] = {
+            "ours": [o for o, _ in runs],
+            "bare": [b for _, b in runs],
+            "ours_per_second": statistics.median(o["per_second"] for o, _ in runs),
+            "bare_per_second": statistics.median(b["per_second"] for _, b in runs),
+        }
+    out["oversell"] = _redeem_run(n, args.oversell_attempts, args.oversell_stock, "os", "processes")
+    out["oversell_threads"] = _redeem_run(n, args.oversell_attempts, args.oversell_stock, "ot", "threads")
+    # one worker: wall and CPU time of one redemption vs one bare UPDATE (what the ratio is made of)
     out["single"] = _single(300)
     return out
 
@@ -274,9 +319,9 @@ def _single(count: int) -> dict:
         for _ in range(count):
             cur.execute("UPDATE points_product SET stock = stock - 1 WHERE id = %s AND stock >= 1", [bare.pk])
         bare_t = ((time.perf_counter() - wall) / count, (time.process_time() - cpu) / count)
-    return {"ours_ms": round(ours[0] * 1000, 2), "ours_cpu_ms": round(ours[1] * 1000, 2),
-            "statements": len(q.captured_queries), "bare_ms": round(bare_t[0] * 1000, 2),
-            "bare_cpu_ms": round(bare_t[1] * 1000, 3)}  # fmt: skip
+    statements = sum(1 for x in q.captured_queries if x["sql"] not in ("BEGIN", "COMMIT"))
+    return {"ours_ms": round(ours[0] * 1000, 2), "ours_cpu_ms": round(ours[1] * 1000, 2), "statements": statements,
+            "bare_ms": round(bare_t[0] * 1000, 2), "bare_cpu_ms": round(bare_t[1] * 1000, 3)}  # fmt: skip
 
 
 # =========================================================================================
@@ -627,7 +672,7 @@ def main(argv=None):
     ms.add_argument("--draft-reps", type=int, default=7)
     mp = sub.add_parser("measure-pg")
     for p in (parser, mp):
-        p.add_argument("--threads", type=int, default=8)
+        p.add_argument("--threads", type=int, default=8, help="workers: processes, and as many threads")
         p.add_argument("--redemptions", type=int, default=2000, help="throughput run: attempts = stock")
         p.add_argument("--oversell-stock", type=int, default=100)
         p.add_argument("--oversell-attempts", type=int, default=1000)
@@ -657,26 +702,34 @@ def main(argv=None):
         log("PostgreSQL：准备临时数据库并迁移…")
         _ensure_pg_database()
         _run([PY, "manage.py", "migrate", "--noinput", "-v0"], database_url=PG_URL)
-        log(f"PostgreSQL：{args.threads} 个线程兑换 vs 裸 UPDATE …")
+        log(f"PostgreSQL：{args.threads} 个进程 / 线程兑换 vs 裸 UPDATE …")
         pg = _last_json(_run([PY, __file__, "measure-pg", "--threads", str(args.threads), "--redemptions",
                               str(args.redemptions), "--oversell-stock", str(args.oversell_stock),
                               "--oversell-attempts", str(args.oversell_attempts), "--pg-reps", str(args.pg_reps)],
                              database_url=PG_URL))  # fmt: skip
         results["pg"] = pg
-        ratio = pg["ours_per_second"] / pg["bare_per_second"]
-        rows.append((f"(a) PG 兑换吞吐 redemption_create（{pg['threads']} 线程，同一商品，库存 {args.redemptions}）"
-                     f" vs 裸 UPDATE stock-1 循环", f"{pg['ours_per_second']:.0f} 笔/秒",
-                     f"{pg['bare_per_second']:.0f} 次/秒", f"{ratio:.2f}×", "≥ 0.5×", _verdict(ratio >= 0.5)))  # fmt: skip
-        o = pg["oversell"]
-        ok = o["sold"] == o["stock"] and o["stock_after"] == 0 and o["oversold"] == 0 and o["ledger_ok"] and \
-            o["moves_match"] and o["errors"] == 0  # fmt: skip
+        n = pg["workers"]
+        for mode, label in (("processes", f"(a) PG 兑换吞吐 redemption_create（{n} 个进程，同一商品，库存 "
+                                          f"{args.redemptions}）vs 裸 UPDATE stock-1 循环（{n} 个进程）"),
+                            ("threads", f"    同上，{n} 个线程（一个进程）vs 裸 UPDATE（{n} 个线程）")):  # fmt: skip
+            m = pg[mode]
+            ratio = m["ours_per_second"] / m["bare_per_second"]
+            rows.append((label, f"{m['ours_per_second']:.0f} 笔/秒", f"{m['bare_per_second']:.0f} 次/秒",
+                         f"{ratio:.2f}×", "≥ 0.5×" if mode == "processes" else "",
+                         _verdict(ratio >= 0.5) if mode == "processes" else "—"))  # fmt: skip
         one = pg["single"]
-        rows.append((f"    参照：单线程每笔耗时（CPU），本系统 {one['statements']} 条语句一个事务 vs 1 条 UPDATE",
-                     f"{one['ours_ms']:.1f} ms（{one['ours_cpu_ms']:.1f}）", f"{one['bare_ms']:.2f} ms（{one['bare_cpu_ms']:.2f}）",
+        rows.append((f"    参照：单进程每笔耗时（其中客户端 CPU），本系统 {one['statements']} 条语句 + BEGIN/COMMIT"
+                     " vs 1 条自动提交的 UPDATE",
+                     f"{one['ours_ms']:.2f} ms（{one['ours_cpu_ms']:.2f}）", f"{one['bare_ms']:.2f} ms（{one['bare_cpu_ms']:.2f}）",
                      f"{one['bare_ms'] / one['ours_ms']:.2f}×", "", "—"))  # fmt: skip
-        rows.append((f"    超卖检查：{o['attempts']} 次兑换抢 {o['stock']} 件库存（{o['threads']} 线程）",
-                     f"售出 {o['sold']}，拒绝 {o['refused']}", f"剩余库存 {o['stock_after']}",
-                     f"超卖 {o['oversold']}", "0 超卖、账平", _verdict(ok)))  # fmt: skip
+        for key in ("oversell", "oversell_threads"):
+            o = pg[key]
+            ok = o["sold"] == o["stock"] and o["stock_after"] == 0 and o["oversold"] == 0 and o["ledger_ok"] and \
+                o["moves_match"] and o["errors"] == 0  # fmt: skip
+            rows.append((f"    超卖检查：{o['attempts']} 次兑换抢 {o['stock']} 件库存（{o['workers']} 个"
+                         f"{'进程' if o['mode'] == 'processes' else '线程'}）",
+                         f"售出 {o['sold']}，拒绝 {o['refused']}", f"剩余库存 {o['stock_after']}",
+                         f"超卖 {o['oversold']}", "0 超卖、账平", _verdict(ok)))  # fmt: skip
     if "sqlite" not in skip:
         info = build(log)
         log("SQLite：测量流水页与红黑榜草稿…")

@@ -18,6 +18,7 @@ transaction-pooling proxy in front of PostgreSQL (see docs/deploy.md).
 from __future__ import annotations
 
 from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper
 
 _cursor_class = None
 _NEVER_BY_ITSELF = 2**31 - 1  # psycopg's automatic preparing stays off: a statement is prepared when asked
@@ -46,4 +47,15 @@ def cursor(using: str = "default"):
     if raw.prepare_threshold is None:  # Django turns preparing off; only these cursors ask for it
         raw.prepare_threshold = _NEVER_BY_ITSELF
     with conn.wrap_database_errors:
-        return conn._prepare_cursor(_preparing_cursor_class()(raw))
+        cur = _preparing_cursor_class()(raw)
+    conn.validate_thread_sharing()
+    return _DebugWrapper(cur, conn) if conn.queries_logged else conn.make_cursor(cur)
+
+
+class _DebugWrapper(CursorDebugWrapper):
+    """Logs the statement with its parameters (Django reads it back from a client-binding
+    cursor, which this is not)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params) if params else sql):
+            return super(CursorDebugWrapper, self).execute(sql, params)

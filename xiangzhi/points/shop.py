@@ -214,9 +214,7 @@ def redemption_create(*, actor, shop: Shop, account: Account, items, idempotency
         raise PermissionDenied("只有本超市管理员可以办理兑换")
     if not account.area_code.startswith(shop.area_code):
         raise ValidationError({"account": "该户不在本超市服务范围内"})
-    for attempt in range(3):  # again only if a product's price or shop changed under us
-        if attempt:
-            rows, _ = _read(lines, key)
+    for _attempt in range(3):  # again only if a product's price changed under us
         errors = _product_errors(shop, lines, rows)
         if errors:
             return _refuse(key, digest, {"items": errors})
@@ -233,10 +231,8 @@ def redemption_create(*, actor, shop: Shop, account: Account, items, idempotency
             if short.product_id is None:
                 return _refuse(key, digest, {
                     "account": f"积分余额不足：当前 {_balance(account.pk)} 分，本次需要 {total} 分"})  # fmt: skip
-            errors = _product_errors(shop, lines, _read(lines, key)[0])
-            if errors:
-                return _refuse(key, digest, {"items": errors})
-    raise ValidationError({"items": "商品信息刚被修改，请重新提交"})
+            rows, _ = _read(lines, key)  # as they are now: the reason, or the new prices to try again with
+    return _refuse(key, digest, {"items": _product_errors(shop, lines, rows) or ["商品信息刚被修改，请重新提交"]})
 
 
 def _refuse(key: str, digest: str, errors: dict):

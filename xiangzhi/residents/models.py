@@ -98,7 +98,8 @@ class SearchKey(models.Model):
     of polyphonic characters), and the given name. ``key >= q AND key < q+'\\uffff'`` is an
     index range scan, so search cost does not grow with the registry."""
 
-    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="search_keys")
+    # no index of its own: the unique (resident, key) constraint leads with it
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="search_keys", db_index=False)
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
     area_code = models.CharField(max_length=15)
     township = models.CharField(max_length=9, default="")

@@ -1,19 +1,26 @@
 """URLconf for the case benchmarks: the project's URLs plus a bare view that runs the work
-queue's query (same scope, same 我的待办 condition, same urgency ordering, LIMIT 21) and
-renders it in a minimal template — the baseline GET /cases/ is compared with: same
-middleware, same session, same query, none of the page's own work (filters, tabs,
-categories, leads, labels, badges, layout)."""
+bench's queries and renders the rows in a minimal template — the baseline GET /cases/ is
+compared with: same middleware, same session, same queries, none of the page's own work
+(filters, tabs, labels, badges, layout).
+
+  我的待办 (tab=todo): open cases in the township range with the 我的待办 condition, urgency
+      annotation, ``ORDER BY warning_rank, due_at, -received_at, -id LIMIT 21``.
+  全部 (tab=all): the open cases of the township the same way (without the 我的待办
+      condition), then — when fewer than 21 — the ended cases newest first from the
+      township's (area prefix, received_at) index: ``SUBSTR(area_code, 1, 9) = '341524111'
+      ORDER BY received_at DESC, id DESC LIMIT 21 - n`` (cases/0003)."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.db.models.lookups import Exact
 from django.http import HttpResponse
 from django.template import engines
 from django.urls import include, path
 from django.utils import timezone
 
-from xiangzhi.cases.choices import OPEN_STATUSES
+from xiangzhi.cases.choices import ENDED_STATUSES, OPEN_STATUSES
 from xiangzhi.cases.models import Case
-from xiangzhi.cases.selectors import with_warning
+from xiangzhi.cases.selectors import AreaPrefix, with_warning
 from xiangzhi.core.scoping import prefix_q
 
 PAGE = 20
@@ -32,23 +39,27 @@ def in_area(code: str) -> Q:
     return prefix_q("area_code", code)  # the index range a hand-written query would use
 
 
-def bare_queryset(user, tab: str):
-    qs = Case.objects.filter(in_area(TOWNSHIP))
+RELATED = ("category__parent", "lead", "handler")
+
+
+def bare_rows(user, tab: str, limit: int = PAGE):
+    now = timezone.now()
+    qs = Case.objects.filter(in_area(TOWNSHIP), status__in=OPEN_STATUSES)
     if tab == "todo":
         mine = Q(handler=user) | Q(lead=user) | Q(first_responsible=user)
         waiting = in_area(TOWNSHIP) & Q(level="township", status__in=["registered", "accepted"])
-        qs = qs.filter((mine | waiting) & Q(status__in=OPEN_STATUSES))
-    qs = with_warning(qs, timezone.now()).order_by("warning_rank", "due_at", "-received_at", "-id")
-    return qs.select_related("category__parent", "lead", "handler")
-
-
-def bare_rows(user, tab: str):
-    return list(bare_queryset(user, tab)[:PAGE])
+        qs = qs.filter(mine | waiting)
+    qs = with_warning(qs, now).order_by("warning_rank", "due_at", "-received_at", "-id")
+    rows = list(qs.select_related(*RELATED)[:limit])
+    if tab == "all" and len(rows) < limit:
+        ended = Case.objects.filter(in_area(TOWNSHIP), Exact(AreaPrefix(9), TOWNSHIP), status__in=ENDED_STATUSES)
+        rows += ended.order_by("-received_at", "-id").select_related(*RELATED)[: limit - len(rows)]
+    return rows
 
 
 @login_required
 def bare_list(request):
-    rows = list(bare_queryset(request.user, request.GET.get("tab", "todo"))[: PAGE + 1])
+    rows = bare_rows(request.user, request.GET.get("tab", "todo"), PAGE + 1)
     return HttpResponse(TEMPLATE.render({"rows": rows[:PAGE]}, request))
 
 

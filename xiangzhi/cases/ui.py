@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from xiangzhi.core.scoping import _assignments, can_in_area, scopes_for
+from xiangzhi.core.scoping import _assignments, can_in_area, memoised, prefix_q, scopes_for
 from xiangzhi.org.models import Assignment, Region
 from xiangzhi.org.roles import ROLES
 
@@ -60,13 +60,19 @@ def event_label(action: str) -> str:
 # --- areas ------------------------------------------------------------------------------
 def case_areas(user, perm: str = "cases.view_case") -> list[dict]:
     """Villages and grids inside the user's ``perm`` scope (area scope only), with labels.
-    One or two queries whatever the scope."""
+    One or two queries whatever the scope, once per user and scope stamp (the list derives
+    from the user's assignments and the region tree only — ``core.scoping.memoised``).
+    Shared between requests: do not modify the list or its dicts."""
+    return memoised(user, ("cases.case_areas", perm), lambda: _case_areas(user, perm))
+
+
+def _case_areas(user, perm: str) -> list[dict]:
     prefixes, _ = scopes_for(user, perm)
     if not prefixes:
         return []
     cond = Q()
     for p in prefixes:
-        cond |= Q(code__startswith=p)
+        cond |= prefix_q("code", p)
     rows = list(
         Region.objects.filter(cond, level__in=("village", "grid"), is_active=True)
         .order_by("code")

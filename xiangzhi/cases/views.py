@@ -24,14 +24,18 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xiangzhi.core import crypto, periods
+from xiangzhi.core import crypto, html, periods
+from xiangzhi.core.html import esc
 from xiangzhi.core.masking import mask_phone
-from xiangzhi.core.paging import paginate_request
+from xiangzhi.core.paging import count_requested, count_response, paginate_request
 from xiangzhi.core.pinyin import normalize_query
-from xiangzhi.core.scoping import _assignments, can_in_area, has_perm, scopes_for
+from xiangzhi.core.scoping import _assignments, can_in_area, has_perm, prefix_q, scopes_for
 from xiangzhi.core.uploads import check_upload
 from xiangzhi.core.views import PERMISSION
 from xiangzhi.org.models import Assignment, Region
@@ -65,6 +69,7 @@ MAX_PHOTOS = 9
 FULL_ID = re.compile(r"^\s*\d{17}[\dXx]\s*$")
 TABS = [("todo", "我的待办"), ("lead", "我的包案"), ("all", "全部")]
 RESULTS_TARGET = "case-results"
+MORE_TARGET = "case-more-body"
 VILLAGER_MESSAGE = "村民请在“村民服务”页面凭查询码查看本户事项"
 
 
@@ -128,25 +133,50 @@ def _date(value) -> date | None:
 
 
 # --- queue -------------------------------------------------------------------------------
-def _lead_options(user) -> list[dict]:
-    """People who may lead cases in the user's scope (inside it or above it). One query."""
+# The work bench is the most requested page of the engine, so its own work is kept to what
+# a bare view of the same query does (benchmarks/cases.py): no count (deferred, one htmx
+# request), no filter lists (the "更多条件" panel is fetched when opened), area names from
+# the user's memoised area list, rows and options built in Python (core.html).
+MORE_FILTERS = ("level", "category", "area", "lead", "from", "to", "mine")
+MORE_PARAM = "_more"  # ?_more=1: the "更多条件" panel alone (htmx), or open on the full page
+LEVEL_LABELS = dict(Level.choices)
+KIND_LABELS = dict(Kind.choices)
+STATUS_LABELS = dict(Status.choices)
+OPEN_FILTERS = {"open", "overdue", *OPEN_STATUSES}
+
+
+def _lead_q(user) -> Q | None:
+    """Assignments of people who may lead cases in the user's scope (inside it or above it)."""
     prefixes, _ = scopes_for(user, "cases.view_case")
+    if not prefixes:
+        return None
     cond = Q()
     for p in prefixes:
-        cond |= Q(area_code__startswith=p) | Q(area_code__in=[p[:n] for n in (6, 9, 12) if len(p) > n])
+        cond |= prefix_q("area_code", p) | Q(area_code__in=[p[:n] for n in (6, 9, 12) if len(p) > n])
     roles = [code for code, role in ROLES.items() if role.permissions.get("cases.assign_case") == "area"]
+    return cond & Q(role__in=roles, user__is_active=True)
+
+
+def _lead_options(user) -> list[dict]:
+    """People who may lead cases in the user's scope. One query (not memoised: other
+    users' assignments change without the user's scope stamp changing)."""
+    cond = _lead_q(user)
+    if cond is None:
+        return []
     rows = (
-        Assignment.objects.filter(cond, role__in=roles, user__is_active=True)
-        .select_related("user")
+        Assignment.objects.filter(cond)
         .order_by("area_code", "user__full_name", "user__username")
+        .values_list("user_id", "user__full_name", "user__username")
     )
     seen = {}
-    for a in rows:
-        seen.setdefault(a.user_id, {"id": a.user_id, "label": a.user.display_name})
+    for user_id, full_name, username in rows:
+        seen.setdefault(user_id, {"id": user_id, "label": full_name or username})
     return list(seen.values())
 
 
-def _queue_filters(request, *, areas, categories, leads) -> dict:
+def _queue_filters(request) -> dict:
+    """The submitted filters, each checked against what the user may choose: areas from the
+    memoised area list; a category or a lead only when one is submitted (one small query)."""
     get = request.GET
     user = request.user
 
@@ -155,8 +185,17 @@ def _queue_filters(request, *, areas, categories, leads) -> dict:
         return value if value in allowed else ""
 
     default_tab = "todo" if has_perm(user, "cases.handle_case") else "all"
+    areas = ui.case_areas(user)
     category = _int(get.get("category"))
+    if category is not None:
+        townships = {a["code"][:9] for a in areas}
+        if not config.categories_for(townships, active_only=False).filter(pk=category).exists():
+            category = None
     lead = _int(get.get("lead"))
+    if lead is not None:
+        cond = _lead_q(user)
+        if cond is None or not Assignment.objects.filter(cond, user_id=lead).exists():
+            lead = None
     q = (get.get("q") or "").strip()[:50]
     id_in_query = bool(FULL_ID.match(q))
     return {
@@ -164,9 +203,9 @@ def _queue_filters(request, *, areas, categories, leads) -> dict:
         "kind": pick("kind", Kind.values),
         "level": pick("level", Level.values),
         "status": pick("status", [s for s, _ in STATUS_FILTERS]),
-        "category": category if category in categories else None,
+        "category": category,
         "area": pick("area", {a["code"] for a in areas}),
-        "lead": lead if lead in {p["id"] for p in leads} else None,
+        "lead": lead,
         "from": _date(get.get("from")),
         "to": _date(get.get("to")),
         "q": "" if id_in_query else q,
@@ -176,7 +215,7 @@ def _queue_filters(request, *, areas, categories, leads) -> dict:
     }
 
 
-def _queue_qs(user, f: dict):
+def _queue_case_filters(user, f: dict) -> CaseFilters:
     filters = CaseFilters(
         kind=f["kind"],
         level=f["level"],
@@ -192,23 +231,115 @@ def _queue_qs(user, f: dict):
     if f["tab"] == "lead":  # 我的包案 (selectors.my_lead_cases), keeping the other filters
         filters.lead = user.pk
         filters.status = filters.status or "open"
-    qs = selectors.case_list(user=user, filters=filters)
+    return filters
+
+
+def _queue_base(user, f: dict, filters: CaseFilters, now):
+    """The tab's cases with the filters (unordered): what the list shows and the count counts."""
+    qs = selectors.case_filter(user=user, filters=filters, now=now)
     if f["tab"] == "todo":
         qs = qs.filter(ui.todo_q(user))
     if f["household"]:  # from the 一户一档 page: still within the scope above
         qs = qs.filter(household_id=f["household"])
-    return qs.select_related("category__parent", "lead", "handler")
+    return qs
 
 
-def decorate(rows) -> None:
-    """Area labels for a page of cases in one query; current deadline per row."""
-    labels = ui.area_labels(c.area_code for c in rows) if rows else {}
+def _queue_rows(user, f: dict) -> selectors.OpenThenEnded:
+    """Open cases by urgency (overdue first), then ended cases newest first."""
+    now = timezone.now()
+    filters = _queue_case_filters(user, f)
+    base = _queue_base(user, f, filters, now)
+    status = filters.status
+    return selectors.OpenThenEnded(
+        base,
+        now=now,
+        seek=selectors.history_seek(user, filters),
+        open_part=status not in ENDED_STATUSES,
+        ended_part=f["tab"] != "todo" and status not in OPEN_FILTERS,
+    )
+
+
+def _area_labels(user, codes) -> dict[str, str]:
+    """Names of a page's areas from the user's memoised area list (a query only for codes
+    outside it, e.g. a township-level case or a deactivated grid)."""
+    known = {a["code"]: a["label"] for a in ui.case_areas(user)}
+    out = {c: known[c] for c in codes if c in known}
+    missing = set(codes) - out.keys()
+    if missing:
+        out.update(ui.area_labels(missing))
+    return out
+
+
+def decorate(rows, user=None) -> None:
+    """Area labels for a page of cases (no query with ``user``: its memoised areas);
+    current deadline per row."""
+    codes = {c.area_code for c in rows}
+    labels = (_area_labels(user, codes) if user is not None else ui.area_labels(codes)) if rows else {}
     for c in rows:
         c.area_label = labels.get(c.area_code, c.area_code)
         c.current_due = ui.current_due(c)
         c.due_label = ui.due_label(c)
         c.status_badge = ui.STATUS_BADGE.get(c.status, "bg-secondary-lt")
         c.kind_badge = ui.KIND_BADGE.get(c.kind, "bg-secondary-lt")
+
+
+def _local(value, fmt: str) -> str:
+    return timezone.localtime(value).strftime(fmt) if value else ""
+
+
+def _rows_html(rows) -> SafeString:
+    """The queue's table rows (templates/cases/_badges.html and the row markup, built in
+    Python with every value escaped — see core.html)."""
+    url = reverse("cases:detail", args=[987654321]).split("987654321")
+    out = []
+    for c in rows:
+        level = esc(LEVEL_LABELS.get(c.level, c.level))
+        area = esc(c.area_label)
+        warning = getattr(c, "warning", "")
+        row_css = " xz-row-red" if warning == "red" else " xz-row-yellow" if warning == "yellow" else ""
+        badges = (
+            f'<span class="badge {c.kind_badge}">{esc(KIND_LABELS.get(c.kind, c.kind))}</span> '
+            f'<span class="badge {c.status_badge}">{esc(STATUS_LABELS.get(c.status, c.status))}</span>'
+        )
+        if warning == "red":
+            badges += ' <span class="badge bg-red text-red-fg xz-warning-red" title="已超过办理时限">超期</span>'
+        elif warning == "yellow":
+            badges += ' <span class="badge bg-yellow text-yellow-fg xz-warning-yellow" title="办理时限已过预警比例">预警</span>'
+        if c.supervision == "red":
+            badges += ' <span class="badge bg-red-lt">红牌督办</span>'
+        elif c.supervision == "yellow":
+            badges += ' <span class="badge bg-yellow-lt">黄牌督办</span>'
+        category = f" · {esc(c.category)}" if c.category_id else ""
+        handler = esc(c.handler.display_name) if c.handler_id else ""
+        people = ""
+        if c.lead_id:
+            people += f"<div>{esc(c.lead.display_name)}</div>"
+        if handler:
+            people += f'<div class="small text-secondary">承办：{handler}</div>'
+        if not people:
+            people = '<span class="text-secondary">未交办</span>'
+        if c.current_due:
+            css = "text-red fw-bold" if warning == "red" else "text-yellow" if warning == "yellow" else ""
+            due = (
+                f'<span class="{css}" title="{_local(c.current_due, "%Y-%m-%d %H:%M")}">'
+                f'{_local(c.current_due, "%m-%d")}</span>'
+                f'<div class="small text-secondary">{esc(c.due_label)}</div>'
+            )
+        elif c.closed_at:
+            due = f'<span class="text-secondary">{_local(c.closed_at, "%m-%d")} 办结</span>'
+        else:
+            due = '<span class="text-secondary">—</span>'
+        out.append(
+            f'<tr class="xz-case-row{row_css}" id="case-{c.pk}"><td>'
+            f'<a class="case-link fw-medium" href="{url[0]}{c.pk}{url[1]}">{esc(c.title)}</a>'
+            f'<div class="mt-1">{badges}</div>'
+            f'<div class="small text-secondary mt-1"><span class="xz-code">{esc(c.tracking_code)}</span>'
+            f'{category} · {_local(c.received_at, "%Y-%m-%d")}</div>'
+            f'<div class="small text-secondary d-sm-none">{area} · {level}级{" · " + handler if handler else ""}</div>'
+            f'</td><td class="xz-hide-sm">{area}</td><td class="xz-hide-sm text-nowrap">{level}级</td>'
+            f'<td class="xz-hide-sm">{people}</td><td class="text-nowrap">{due}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value escaped by esc()
 
 
 def _query_without(f: dict, *keys) -> str:
@@ -231,40 +362,82 @@ def _query_without(f: dict, *keys) -> str:
     return urlencode({k: v for k, v in params.items() if v and k not in keys})
 
 
+def _more_filters_context(user, f: dict) -> dict:
+    """The "更多条件" panel: level, category, village/grid, 包案 lead, dates, mine."""
+    areas = ui.case_areas(user)
+    townships = {a["code"][:9] for a in areas}
+    categories = list(config.categories_for(townships, active_only=False))
+    selected = str(f["category"] or "")
+    groups = []
+    parts = []
+    for top, children in config.category_tree(categories):
+        if children:
+            choices = [(top.pk, f"{top.name}（全部）")] + [(c.pk, c.name) for c in children]
+            groups.append(f'<optgroup label="{esc(top.name)}">{html.options(choices, selected)}</optgroup>')
+        else:
+            groups.append(html.options([(top.pk, top.name)], selected))
+    parts = "".join(groups)
+    by_village: dict[str, list] = {}
+    for a in areas:
+        label = f"{a['name']}（全村）" if a["level"] == "village" else a["name"]
+        by_village.setdefault(a["village_name"], []).append((a["code"], label))
+    leads = _lead_options(user)
+    return {
+        "level_options": html.options(((c, f"{label}级") for c, label in Level.choices), f["level"], "全部"),
+        "category_options": mark_safe(  # noqa: S308 - built from escaped parts
+            format_html('<option value="">{}</option>', "全部分类") + parts
+        ),
+        "area_options": html.grouped_options(by_village.items(), f["area"], "全部区域") if len(areas) > 1 else "",
+        "lead_options": html.options(((p["id"], p["label"]) for p in leads), str(f["lead"] or ""), "全部")
+        if leads else "",
+    }
+
+
 @staff_view(own_redirect="portal:track")
 @require_GET
 def queue(request):
     user = request.user
-    areas = ui.case_areas(user)
-    townships = {a["code"][:9] for a in areas}
-    categories = list(config.categories_for(townships, active_only=False))
-    leads = _lead_options(user)
-    f = _queue_filters(request, areas=areas, categories={c.pk for c in categories}, leads=leads)
-    page = paginate_request(request, _queue_qs(user, f), page_size=PAGE_SIZE, unit="件")
-    decorate(page.object_list)
+    f = _queue_filters(request)
+    if count_requested(request):  # the deferred total of the list ("共 5187 件")
+        now = timezone.now()
+        return count_response(_queue_base(user, f, _queue_case_filters(user, f), now), unit="件")
+    more_open = any(f[k] for k in MORE_FILTERS) or request.GET.get(MORE_PARAM) == "1"
+    if request.htmx and request.htmx.target == MORE_TARGET:  # the panel, fetched when opened
+        response = render(request, "cases/queue.html#more_filters", {"f": f, **_more_filters_context(user, f)})
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
+        return response
+    page = paginate_request(request, _queue_rows(user, f), page_size=PAGE_SIZE, unit="件", defer_count=True)
+    decorate(page.object_list, user)
+    results_only = request.htmx and request.htmx.target == RESULTS_TARGET
     context = {
         "page": page,
+        "rows_html": _rows_html(page.object_list),
         "f": f,
+        "tab_label": dict(TABS)[f["tab"]],
         "tabs": [{"code": t, "label": label, "query": _query_without({**f, "tab": t})} for t, label in TABS],
-        "areas": areas,
-        "villages": [a for a in areas if a["level"] == "village"],
-        "category_tree": config.category_tree(categories),
-        "leads": leads,
-        "kinds": Kind.choices,
-        "levels": Level.choices,
-        "statuses": STATUS_FILTERS,
         "can_add": bool(scopes_for(user, "cases.add_case")[0]),
-        "can_configure": has_perm(user, "cases.configure_case"),
         "filtered": any(
             f[k]
             for k in ("kind", "level", "status", "category", "area", "lead", "from", "to", "q", "mine", "household")
         ),
         "household": registry.households_for(user).filter(pk=f["household"]).first() if f["household"] else None,
-        "clear_household": _query_without(f, "household"),
+        "clear_household": _query_without(f, "household") if f["household"] else "",
     }
-    if request.htmx and request.htmx.target == RESULTS_TARGET:
+    if results_only:
         response = render(request, "cases/queue.html#results", context)
     else:
+        query = _query_without(f)
+        context.update(
+            {
+                "can_configure": has_perm(user, "cases.configure_case"),
+                "status_options": html.options(STATUS_FILTERS, f["status"], "全部状态"),
+                "kind_options": html.options(Kind.choices, f["kind"], "全部类型"),
+                "more_open": more_open,
+                "more_url": f"{reverse('cases:queue')}?{query}{'&' if query else ''}{MORE_PARAM}=1",
+            }
+        )
+        if more_open:
+            context.update(_more_filters_context(user, f))
         response = render(request, "cases/queue.html", context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response

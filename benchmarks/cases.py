@@ -366,6 +366,7 @@ def cmd_measure(args) -> dict:
             "same_rows_all": codes(get("/cases/", {"tab": "all"})) == [c.tracking_code for c in bare_rows(user, "all")],
             # page 3 of 全部 crosses from the open cases into the history (48 open cases in 白塔畈镇)
             "same_rows_all_p3": codes(get("/cases/", {"tab": "all", "page": 3}))
+            == [c.tracking_code for c in bare_rows(user, "all", 20, 40)]
             == [c.tracking_code for c in bare_rows(user, "all", 60)[40:]],
             "queue_rows": len(bare_rows(user, "todo")),
         }
@@ -375,6 +376,8 @@ def cmd_measure(args) -> dict:
                 "queue_bare": lambda: get("/bench/cases/bare/", {"tab": "todo"}),
                 "list_page": lambda: get("/cases/", {"tab": "all"}),
                 "list_bare": lambda: get("/bench/cases/bare/", {"tab": "all"}),
+                "p3_page": lambda: get("/cases/", {"tab": "all", "page": 3}),
+                "p3_bare": lambda: get("/bench/cases/bare/", {"tab": "all", "page": 3}),
             },
             args.reps,
         )
@@ -477,14 +480,17 @@ def main_run(args):
     S, L = results[f"measure_{small}"], results[f"measure_{large}"]
     rows = []
     for key, label in (("queue", "(a) 工作台 GET /cases/（我的待办）vs 同查询裸视图"),
-                       ("list", "(b) 事项列表 GET /cases/?tab=all vs 同查询裸视图")):  # fmt: skip
+                       ("list", "(b) 事项列表 GET /cases/?tab=all vs 同查询裸视图"),
+                       ("p3", "(b) 事项列表第 3 页（在办→历史）vs 同查询裸视图")):  # fmt: skip
         for n, m in ((large, L), (small, S)):
             ratio = m[f"{key}_page"] / m[f"{key}_bare"]
             rows.append((f"{label}（{n // 1000}k）", ms(m[f"{key}_page"]), ms(m[f"{key}_bare"]), f"{ratio:.2f}×",
                          "≤ 1.5×", verdict(ratio <= 1.5)))  # fmt: skip
     for key, label, goal in (("queue_page", "(c) 工作台", 1.2), ("list_page", "(c) 事项列表", 1.2),
+                             ("p3_page", "(c) 事项列表第 3 页", 1.2),
                              ("queue_bare", "    裸视图（工作台，参照）", None),
-                             ("list_bare", "    裸视图（列表，参照）", None)):  # fmt: skip
+                             ("list_bare", "    裸视图（列表，参照）", None),
+                             ("p3_bare", "    裸视图（列表第 3 页，参照）", None)):  # fmt: skip
         ratio = L[key] / S[key]
         rows.append((f"{label} 100k vs 10k 件", ms(L[key]), ms(S[key]), f"{ratio:.2f}×",
                      f"≤ {goal}×" if goal else "", verdict(ratio <= goal) if goal else "—"))  # fmt: skip

@@ -8,7 +8,8 @@ compared with: same middleware, same session, same queries, none of the page's o
   全部 (tab=all): the open cases of the township the same way (without the 我的待办
       condition), then — when fewer than 21 — the ended cases newest first from the
       township's (area prefix, received_at) index: ``SUBSTR(area_code, 1, 9) = '341524111'
-      ORDER BY received_at DESC, id DESC LIMIT 21 - n`` (cases/0003)."""
+      ORDER BY received_at DESC, id DESC LIMIT 21 - n`` (cases/0003); a page that starts
+      past the open cases counts them first (?page=3 of 白塔畈镇 crosses into the history)."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -42,7 +43,7 @@ def in_area(code: str) -> Q:
 RELATED = ("category__parent", "lead", "handler")
 
 
-def bare_rows(user, tab: str, limit: int = PAGE):
+def bare_rows(user, tab: str, limit: int = PAGE, offset: int = 0):
     now = timezone.now()
     qs = Case.objects.filter(in_area(TOWNSHIP), status__in=OPEN_STATUSES)
     if tab == "todo":
@@ -50,16 +51,20 @@ def bare_rows(user, tab: str, limit: int = PAGE):
         waiting = in_area(TOWNSHIP) & Q(level="township", status__in=["registered", "accepted"])
         qs = qs.filter(mine | waiting)
     qs = with_warning(qs, now).order_by("warning_rank", "due_at", "-received_at", "-id")
-    rows = list(qs.select_related(*RELATED)[:limit])
+    rows = list(qs.select_related(*RELATED)[offset : offset + limit])
     if tab == "all" and len(rows) < limit:
+        # past the open cases: the history from where they end
+        n_open = offset + len(rows) if rows or not offset else qs.order_by().count()
+        start = offset + len(rows) - n_open
         ended = Case.objects.filter(in_area(TOWNSHIP), Exact(AreaPrefix(9), TOWNSHIP), status__in=ENDED_STATUSES)
-        rows += ended.order_by("-received_at", "-id").select_related(*RELATED)[: limit - len(rows)]
+        rows += ended.order_by("-received_at", "-id").select_related(*RELATED)[start : start + limit - len(rows)]
     return rows
 
 
 @login_required
 def bare_list(request):
-    rows = bare_rows(request.user, request.GET.get("tab", "todo"), PAGE + 1)
+    page = int(request.GET.get("page", 1))
+    rows = bare_rows(request.user, request.GET.get("tab", "todo"), PAGE + 1, (page - 1) * PAGE)
     return HttpResponse(TEMPLATE.render({"rows": rows[:PAGE]}, request))
 
 

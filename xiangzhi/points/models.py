@@ -192,6 +192,9 @@ class Award(models.Model):
             models.Index(fields=["area_code", "status", "publicity_until"], name="award_area_status"),
             models.Index(fields=["area_code", "status", "occurred_on"], name="award_area_status_day"),  # 红黑榜 drafts
             models.Index(fields=["account", "rule", "occurred_on"], name="award_account_rule"),
+            # an account page's awards still in review or publicity: a seek per pending
+            # status, not a walk through every award the account ever had
+            models.Index(fields=["account", "status", "created_at"], name="award_account_status"),
         ]
 
     def __str__(self):

@@ -24,15 +24,19 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xiangzhi.core import periods
 from xiangzhi.core.api import COUNT_CAP
+from xiangzhi.core.html import esc
 from xiangzhi.core.paging import paginate_request
 from xiangzhi.core.pinyin import normalize_query
 from xiangzhi.core.scoping import can_in_area, has_perm, scopes_for
 from xiangzhi.core.views import PERMISSION
 from xiangzhi.residents import selectors as registry
+from xiangzhi.residents.forms import scoped_areas
 
 from . import cards, ledger, selectors, services
 from . import shop as shop_services
@@ -69,6 +73,7 @@ AWARD_TABS = [
     ("rejected", "未通过"),
     ("all", "全部"),
 ]
+REVERSIBLE = (EntryKind.AWARD, EntryKind.DEDUCTION)  # redemptions are cancelled, reversals final
 KIND_BADGE = {
     EntryKind.AWARD: "bg-green-lt",
     EntryKind.DEDUCTION: "bg-red-lt",
@@ -397,21 +402,57 @@ def account_list(request):
     return response
 
 
-def _entry_rows(user, entries) -> None:
-    sources = selectors.sources_for(user, entries)
-    ids = [e.pk for e in entries]
-    reversed_ids = (
-        set(ledger.LedgerEntry.objects.filter(reverses_id__in=ids).order_by().values_list("reverses_id", flat=True))
-        if ids
-        else set()
-    )
+def _reversed_ids(entries) -> set[int]:
+    ids = [e.pk for e in entries if e.kind in REVERSIBLE]
+    if not ids:
+        return set()
+    return set(ledger.LedgerEntry.objects.filter(reverses_id__in=ids).order_by().values_list("reverses_id", flat=True))
+
+
+def _ledger_rows_html(entries, *, can_reverse: bool) -> SafeString:
+    """The ledger table's rows (the account page shows 50 at a time: built in Python with
+    every value escaped, see core.html). The source is the entry's own note (the rule's
+    name, the shop's) linked to the award or receipt it came from — no query per kind."""
+    if not entries:
+        return mark_safe(f'<tr><td colspan="{7 if can_reverse else 6}" class="text-secondary">暂无积分流水。</td></tr>')  # noqa: S308
+    award_url = reverse("points:award_detail", args=[987654321]).split("987654321")
+    receipt_url = reverse("points:receipt", args=[987654321]).split("987654321")
+    reverse_url = reverse("points:entry_reverse", args=[987654321]).split("987654321")
+    kinds = dict(EntryKind.choices)
+    out = []
     for e in entries:
-        e.badge = KIND_BADGE.get(e.kind, "bg-secondary-lt")
-        e.source_obj = sources.get(e.source)
-        e.is_reversed = e.pk in reversed_ids
         kind, _, ref = e.source.partition(":")
-        e.source_kind = kind
-        e.source_ref = ref
+        note = esc(e.note)
+        if kind == "award" and ref.isdigit():
+            source = f'<a href="{award_url[0]}{ref}{award_url[1]}">{note or "积分申报 #" + ref}</a>'
+        elif kind == "redemption" and ref.isdigit():
+            source = f'<a href="{receipt_url[0]}{ref}{receipt_url[1]}">{note or "兑换"} #{ref}</a>'
+        elif kind == "reversal":
+            source = f'冲正流水 #{esc(ref)}<div class="small text-secondary">{note}</div>' if note else f"冲正流水 #{esc(ref)}"
+        elif kind == "expiry":
+            source = "积分过期清零"
+        else:
+            source = esc(e.source) + (f'<div class="small text-secondary">{note}</div>' if note else "")
+        amount = f"+{e.amount}" if e.amount > 0 else str(e.amount)
+        actor = esc(e.actor.display_name) if e.actor_id else "系统"
+        reversed_badge = '<span class="badge bg-secondary-lt ms-1">已冲正</span>' if e.is_reversed else ""
+        action = ""
+        if can_reverse:
+            button = ""
+            if e.kind in REVERSIBLE and not e.is_reversed:
+                url = f"{reverse_url[0]}{e.pk}{reverse_url[1]}"
+                button = (f'<a class="btn btn-sm btn-ghost-warning" href="{url}" hx-get="{url}" '
+                          'hx-target="#reverse-box" hx-swap="innerHTML">冲正</a>')
+            action = f'<td class="d-print-none text-end">{button}</td>'
+        out.append(
+            f'<tr id="entry-{e.pk}"><td class="text-nowrap small">{localtime(e.created_at):%Y-%m-%d %H:%M}</td>'
+            f'<td><span class="badge {KIND_BADGE.get(e.kind, "bg-secondary-lt")}">{esc(kinds.get(e.kind, e.kind))}</span>'
+            f"{reversed_badge}</td>"
+            f'<td class="text-end fw-bold text-nowrap {"text-green" if e.amount > 0 else "text-red"}">{amount}</td>'
+            f'<td class="text-end">{e.balance_after}</td><td>{source}</td>'
+            f'<td class="xz-hide-sm small">{actor}</td>{action}</tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value escaped by esc()
 
 
 def _before(request) -> int | None:
@@ -426,20 +467,28 @@ def account_detail(request, pk: int):
     account = selectors.account_get(user=user, pk=pk)
     before = _before(request)
     entries, next_before = selectors.ledger_page(user=user, account=account, before=before)
-    _entry_rows(user, entries)
+    for e in entries:
+        e.is_reversed = False
+    for pk in _reversed_ids(entries):
+        next(e for e in entries if e.pk == pk).is_reversed = True
+    can_reverse = can_in_area(user, "points.reverse_ledgerentry", account.area_code)
     pending = list(
-        selectors.award_list(user=user, account=account).filter(
-            status__in=[AwardStatus.PROPOSED, AwardStatus.PUBLICIZING, AwardStatus.OBJECTED]
-        )[:10]
+        selectors.awards_for(user)
+        .filter(account=account, status__in=[AwardStatus.PROPOSED, AwardStatus.PUBLICIZING, AwardStatus.OBJECTED])
+        .select_related("rule")
+        .order_by("-created_at", "-id")[:10]
     )
+    labels = {a["code"]: a["label"] for a in scoped_areas(user)}
+    area_label = labels.get(account.area_code) or selectors.area_labels([account.area_code]).get(account.area_code, "")
     context = {
         "account": account,
-        "area_label": selectors.area_labels([account.area_code]).get(account.area_code, ""),
+        "area_label": area_label,
         "entries": entries,
+        "rows_html": _ledger_rows_html(entries, can_reverse=can_reverse),
         "before": before,
         "next_before": next_before,
         "pending": pending,
-        "can_reverse": can_in_area(user, "points.reverse_ledgerentry", account.area_code),
+        "can_reverse": can_reverse,
         "can_propose": can_in_area(user, "points.add_award", account.area_code),
         "subject": _subject_value(account),
         "card_code": cards.card_code(account.household_id) if account.household_id else "",

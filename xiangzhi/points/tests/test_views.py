@@ -154,6 +154,9 @@ def test_reversal_is_township_only(world, cast, client_for):
     url = reverse("points:entry_reverse", args=[entry.pk])
     assert client_for(cast.secretary_a).post(url, {"reason": "录入错误"}).status_code == 403
     c = client_for(cast.township_admin)
+    ledger_url = reverse("points:account_detail", args=[world.acc_a1.pk])
+    before = html(c.get(ledger_url))
+    assert f'href="{url}"' in before  # the entry offers 冲正
     assert c.post(url, {"reason": "x"}).status_code == 400  # reason too short, nothing written
     assert world.acc_a1.entries.filter(kind="reversal").count() == 0
     resp = c.post(url, {"reason": "重复录入，冲正"})
@@ -162,8 +165,13 @@ def test_reversal_is_township_only(world, cast, client_for):
     assert world.acc_a1.balance == 0 and world.acc_a1.entries.filter(kind="reversal").count() == 1
     again = c.post(url, {"reason": "再冲一次"})
     assert again.status_code == 409 and "已冲正" in html(again)
-    page = html(c.get(reverse("points:account_detail", args=[world.acc_a1.pk])))
-    assert "已冲正" in page and "冲正流水" in page
+    page = html(c.get(ledger_url))
+    assert "已冲正" in page and "冲正流水" in page and "重复录入，冲正" in page
+    assert f'href="{url}"' not in page  # a reversed entry cannot be reversed again
+    reversal = world.acc_a1.entries.get(kind="reversal")
+    assert reverse("points:entry_reverse", args=[reversal.pk]) not in page  # nor a reversal
+    if entry.source.startswith("award:"):  # the source links to the award it came from
+        assert reverse("points:award_detail", args=[int(entry.source[6:])]) in page and entry.note in page
 
 
 # --- query counts -----------------------------------------------------------------------------

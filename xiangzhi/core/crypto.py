@@ -34,7 +34,7 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -78,6 +78,14 @@ class DecryptionError(ValueError):
 class _Keys:
     enc: bytes
     blind: bytes
+    # built once per key (the AES key schedule, the HMAC pads): a roster import encrypts and
+    # indexes tens of thousands of values
+    aead: AESGCM = field(init=False, repr=False, compare=False)
+    mac: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "aead", AESGCM(self.enc))
+        object.__setattr__(self, "mac", hmac.new(self.blind, digestmod=hashlib.sha256))
 
 
 _keys: _Keys | None = None
@@ -213,9 +221,7 @@ def encrypt(plaintext: str) -> bytes:
     if not isinstance(plaintext, str):
         raise TypeError("encrypt() expects a str")
     nonce = secrets.token_bytes(NONCE_LENGTH)
-    sealed = AESGCM(_get_keys().enc).encrypt(
-        nonce, plaintext.encode("utf-8"), VERSION_1
-    )
+    sealed = _get_keys().aead.encrypt(nonce, plaintext.encode("utf-8"), VERSION_1)
     return VERSION_1 + nonce + sealed
 
 
@@ -238,7 +244,7 @@ def decrypt(blob: bytes | bytearray | memoryview) -> str:
     if version != VERSION_1:
         raise DecryptionError("不支持的密文版本")
     try:
-        plaintext = AESGCM(_get_keys().enc).decrypt(nonce, sealed, version)
+        plaintext = _get_keys().aead.decrypt(nonce, sealed, version)
     except InvalidTag as exc:
         raise DecryptionError("数据解密失败：密文已损坏或密钥不匹配") from exc
     try:
@@ -263,5 +269,7 @@ def blind_index(value: str, purpose: str) -> str:
     if not purpose or "\x00" in purpose:
         raise ValueError("purpose must be a non-empty string without NUL characters")
     message = (purpose + "\x00" + value).encode("utf-8")
-    digest = hmac.new(_get_keys().blind, message, hashlib.sha256).hexdigest()
+    mac = _get_keys().mac.copy()
+    mac.update(message)
+    digest = mac.hexdigest()
     return digest[:BLIND_INDEX_HEX_LENGTH]

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the SQL is built from constants in this file only
 """Triggers that keep ``User.scope_stamp`` and ``User.unread_messages`` true whatever code
 path writes (services, bulk loaders, the admin shell): the page shell reads both from the
 user row instead of querying assignments and messages on every request."""

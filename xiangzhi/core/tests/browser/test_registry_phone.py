@@ -76,3 +76,20 @@ def test_api_docs_page_loads_without_a_cdn(phone):
     page.locator(".swagger-ui .info .title").wait_for()
     assert "乡治 API" in page.locator(".swagger-ui .info .title").inner_text()
     assert not phone.requests.foreign, f"requests left the server: {phone.requests.foreign}"
+
+
+def test_long_list_gets_its_total_after_the_first_page(phone):
+    """The first page of a township's registry is sent without counting; htmx fetches the
+    total right after and puts it in place (ADR 0010)."""
+    page = phone.page
+    login(phone, "baitafan_admin", DEMO_PASSWORD)
+    phone.goto(reverse("residents:household_list"))
+    summary = page.locator("#registry-summary")
+    page.wait_for_function(
+        "() => !document.querySelector('#registry-summary').textContent.includes('…')", timeout=10_000
+    )
+    text = summary.inner_text()
+    total = re.search(r"共 (\d+) 户", text)
+    assert total and int(total.group(1)) > 20, f"the township's total did not arrive: {text!r}"
+    assert "第 1–20 户" in text
+    assert not phone.requests.foreign

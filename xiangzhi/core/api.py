@@ -15,6 +15,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import AfterValidator, Field
 
+from xiangzhi.audit.services import AuditWriteError
+
 from .scoping import has_perm
 
 
@@ -194,6 +196,10 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(AuthenticationError)
     def on_auth(request, exc):
         return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
+
+    @api.exception_handler(AuditWriteError)
+    def on_audit_failure(request, exc):  # the audited action did not happen
+        return api.create_response(request, {"detail": "审计记录写入失败，操作未执行，请稍后再试"}, status=503)
 
     @api.exception_handler(HttpError)
     def on_http(request, exc):

@@ -176,7 +176,7 @@ def resident_lookup(request, payload: LookupIn):
     """完整身份证号放在请求体里（不进 URL、不进日志），精确匹配管辖范围内的居民。"""
     require_perm(request, "residents.view_resident")
     id_number = services.prepare_id_number(payload.id_number)  # GB 11643 → 400 with the reason
-    resident = selectors.resident_find_by_id_number(user=request.auth, id_number=id_number)
+    resident = services.resident_lookup_by_id_number(actor=request.auth, id_number=id_number, channel="api")
     if resident is None:
         raise Http404
     return _resident_out(resident)

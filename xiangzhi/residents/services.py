@@ -318,6 +318,19 @@ MIN_REASON = 4
 
 
 @transaction.atomic
+def resident_lookup_by_id_number(*, actor, id_number: str, channel: str = "web") -> Resident | None:
+    """The exact lookup by full ID number, audited: who looked, when, and whether someone in
+    scope was found — never the number itself. A targeted query about one person is itself
+    personal data; if the audit record cannot be written, nothing is looked up
+    (``AuditWriteError``)."""
+    from . import selectors
+
+    with transaction.atomic():
+        resident = selectors.resident_find_by_id_number(user=actor, id_number=id_number)
+        audit.record(actor, "residents.id_lookup", resident, found=resident is not None, channel=channel)
+    return resident
+
+
 def resident_reveal(*, actor, resident: Resident, reason: str, fields=("id_number", "phone")) -> dict:
     """Full ID number / phone for a stated reason. The audit record is written first and in
     the same transaction: if it cannot be written, nothing is revealed."""

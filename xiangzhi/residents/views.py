@@ -233,10 +233,14 @@ def resident_lookup(request):
     except idcard.IdNumberError as exc:
         error = f"身份证号格式不正确：{exc}"
     if not error:
-        resident = selectors.resident_find_by_id_number(user=request.user, id_number=raw)
-        if resident is not None:
-            return redirect("residents:household_detail", pk=resident.household_id)
-        error = NOT_FOUND
+        try:
+            resident = services.resident_lookup_by_id_number(actor=request.user, id_number=raw)
+        except AuditWriteError:
+            resident, error = None, "审计记录写入失败，本次未查找，请稍后再试"
+        else:
+            if resident is not None:
+                return redirect("residents:household_detail", pk=resident.household_id)
+            error = NOT_FOUND
     request.GET = QueryDict()  # the list below shows no filters (and never the number)
     response = render(request, "residents/household_list.html", _list_context(request, lookup_error=error))
     add_never_cache_headers(response)

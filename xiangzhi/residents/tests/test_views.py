@@ -146,6 +146,32 @@ def test_lookup_outside_scope_says_not_found_without_echo(cast, client_for):
     assert NOT_FOUND in page and full not in page
 
 
+def test_lookup_is_audited_without_the_number(cast, client_for):
+    """Who looked someone up by full ID, and whether they were found — never the number."""
+    c = client_for(cast.secretary_a)
+    found = plain_id(head_of(cast.household_a2))
+    other = plain_id(head_of(cast.household_b1))  # out of scope: "not found"
+    c.post(LOOKUP, {"id_number": found})
+    c.post(LOOKUP, {"id_number": other})
+    events = list(AuditEvent.objects.filter(action="residents.id_lookup").order_by("id"))
+    assert [(e.actor_id, e.details["found"]) for e in events] == [(cast.secretary_a.pk, True), (cast.secretary_a.pk, False)]
+    assert events[0].object_id == str(head_of(cast.household_a2).pk)
+    for e in events:
+        assert found not in str(e.details) and other not in str(e.details) and other[-4:] not in e.object_id
+
+
+def test_lookup_refused_when_the_audit_cannot_be_written(cast, client_for, monkeypatch):
+    from xiangzhi import audit
+    from xiangzhi.audit.services import AuditWriteError
+
+    def broken(*args, **kwargs):
+        raise AuditWriteError("disk full")
+
+    monkeypatch.setattr(audit, "record", broken)
+    resp = client_for(cast.secretary_a).post(LOOKUP, {"id_number": plain_id(head_of(cast.household_a2))})
+    assert resp.status_code == 200 and "审计记录写入失败" in html(resp)  # no redirect to the household
+
+
 def test_lookup_with_bad_id_explains(cast, client_for):
     page = html(client_for(cast.secretary_a).post(LOOKUP, {"id_number": "12345"}))
     assert "身份证号格式不正确" in page and "18位" in page

@@ -189,7 +189,11 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("XIANGZHI_BEHIND_PROXY") else None
+BEHIND_PROXY = env_bool("XIANGZHI_BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Behind one reverse proxy (docs/deploy.md: nginx appends $remote_addr to X-Forwarded-For),
+# the client's address is the last entry of that header; earlier entries are client-supplied.
+TRUSTED_PROXY_HOPS = int(env("XIANGZHI_PROXY_HOPS", "1" if BEHIND_PROXY else "0"))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

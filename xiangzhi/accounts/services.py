@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from xiangzhi import audit
+from xiangzhi.core.middleware import client_ip
 from xiangzhi.core.scoping import can_in_area, forget_assignments
 from xiangzhi.core.text import clean_text
 from xiangzhi.org.models import Assignment, Region
@@ -56,7 +57,7 @@ def login_attempt(*, request, username: str, password: str) -> User | None:
     request.session["staff"] = is_staff_user(user)
     request.session.save()
     UserSession.objects.create(
-        user=user, session_key=request.session.session_key, ip=request.META.get("REMOTE_ADDR", "")
+        user=user, session_key=request.session.session_key, ip=client_ip(request)
     )
     audit.record(user, "auth.login", user)
     return user

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, transaction
 
 from xiangzhi.core import prepared
 from xiangzhi.core.scoping import RestrictedManager
@@ -66,6 +66,9 @@ class AuditEvent(models.Model):
             return super().save(*args, using=using, **kwargs)
         using = using or "default"
         conn = connections[using]
+        if not conn.in_atomic_block:  # the chain lock must last until the row is committed
+            with transaction.atomic(using=using):
+                return self.save(*args, using=using, **kwargs)
         payload = self.__dict__.get("_payload") or event_payload(self)
         details = self.__dict__.get("_details_json") or canonical(self.details)
         with prepared.cursor(using) as cur:

@@ -268,7 +268,7 @@ def _redeem(actor, shop, account, lines, rows, total, key, digest) -> Redemption
         redemption = Redemption(id=rid, shop=shop, account_id=account.pk, area_code=account.area_code, total=total,
                                 status=RedemptionStatus.DONE, idempotency_key=key, request_hash=digest,
                                 keeper_id=actor_id, created_at=now)  # fmt: skip
-        redemption._state.adding = False
+        redemption._state.adding, redemption._state.db = False, connection.alias
         # 3. the audit record: its chain lock is a try-lock that never waits, so it goes
         # before the hot product rows
         audit.record(actor, "points.redemption", redemption, total=total, lines=len(lines))

@@ -90,12 +90,15 @@ def check_digit(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+try:
+    _CHINA = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # pragma: no cover - no tz database available
+    _CHINA = None
+
+
 def _today() -> date:
     """Today's date in China (the platform's time zone), whatever the server TZ."""
-    try:
-        return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    except ZoneInfoNotFoundError:  # pragma: no cover - no tz database available
-        return date.today()
+    return datetime.now(_CHINA).date() if _CHINA is not None else date.today()
 
 
 def _parse_birth(digits8: str) -> date | None:
@@ -159,9 +162,10 @@ def is_valid(raw: str | None, today: date | None = None) -> bool:
     return True
 
 
-def facts(id_number: str) -> tuple[str, date]:
-    """(sex, birth date) of a valid ID number, validating it once (raises :class:`IdNumberError`)."""
-    value = validate(id_number)
+def facts(id_number: str, *, validated: bool = False) -> tuple[str, date]:
+    """(sex, birth date) of a valid ID number, validating it once (raises :class:`IdNumberError`).
+    ``validated=True``: the caller passes the normalised output of :func:`validate`."""
+    value = id_number if validated else validate(id_number)
     return ("male" if int(value[16]) % 2 else "female"), date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 

@@ -107,8 +107,9 @@ class SearchKey(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["key", "area_code"], name="searchkey_key_area"),
-            # a township's (or village's) search is an equality on township + a key range
+            # every search is an equality on township (a county's: its list of townships) + a
+            # key range. No index leads with the key alone: spread over the whole county it
+            # made each imported key a visit to a random page (ADR 0011)
             models.Index(fields=["township", "key"], name="searchkey_township_key"),
         ]
         constraints = [models.UniqueConstraint(fields=["resident", "key"], name="searchkey_unique")]

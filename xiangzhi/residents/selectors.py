@@ -11,6 +11,7 @@ from xiangzhi.core import crypto, idcard
 from xiangzhi.core.masking import mask_id_number, mask_phone
 from xiangzhi.core.pinyin import normalize_query
 from xiangzhi.core.scoping import perm_name, prefix_q, scopes_for
+from xiangzhi.org.models import Region
 
 from .models import Household, Resident, SearchKey
 
@@ -38,29 +39,37 @@ def household_list(*, user, q: str = "", area_code: str = "", tag: str = "", act
     q = normalize_query(q)
     if q:
         areas = [area_code] if area_code else scopes_for(user, perm_name(Household, action))[0]
-        qs = qs.filter(_household_query(q, areas))
+        qs = qs.filter(_household_query(q, areas, within=qs))
     return qs.order_by("area_code", "number", "id")
 
 
-def _keys_in(q: str, areas) -> object:
-    """Search keys starting with ``q`` inside ``areas``. Inside a township this is an index
-    seek on (township, key): its cost follows the matches in that township, not the county."""
+def _keys_in(q: str, areas, *, within=None) -> object:
+    """Search keys starting with ``q`` inside ``areas``, always through the (township, key)
+    index: inside a township an index seek whose cost follows the matches in that township;
+    a county or city scope is the list of its townships (one seek each). With no area scope
+    (own-row users) the keys of the ``within`` rows (households or residents) are read."""
     keys = SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff")
     areas = [a for a in areas if a]
-    if areas and all(len(a) >= 9 for a in areas):
-        cond = Q()
-        for a in areas:
+    if not areas:
+        if within is None:
+            return keys.none()
+        field = "household_id" if within.model is Household else "resident_id"
+        return keys.filter(**{f"{field}__in": within.order_by().values("pk")})
+    cond = Q()
+    wide = [a for a in areas if len(a) < 9]
+    if wide:
+        tq = Q()
+        for a in wide:
+            tq |= prefix_q("code", a)
+        townships = list(Region.objects.filter(tq, level="township").values_list("code", flat=True))
+        cond |= Q(township__in=townships)
+    for a in areas:
+        if len(a) >= 9:
             cond |= Q(township=a[:9]) & (prefix_q("area_code", a) if len(a) > 9 else Q())
-        keys = keys.filter(cond)
-    elif areas:
-        cond = Q()
-        for a in areas:
-            cond |= prefix_q("area_code", a)
-        keys = keys.filter(cond)
-    return keys
+    return keys.filter(cond)
 
 
-def _household_query(q: str, areas=()) -> Q:
+def _household_query(q: str, areas=(), within=None) -> Q:
     """Households with a member key starting with ``q``, or numbered ``q``, or (4 digits)
     with a member whose ID ends so. One ``pk IN (… UNION …)``: the database looks up the
     matched households by primary key — O(matches) — instead of walking every household of
@@ -69,7 +78,7 @@ def _household_query(q: str, areas=()) -> Q:
     if LAST4.match(q):
         last4 = Resident.objects.filter(id_last4_hash=crypto.blind_index(q.upper(), "id_last4"))
         parts.append(last4.order_by().values("household_id"))
-    ids = _keys_in(q, areas).order_by().values("household_id").union(*parts)
+    ids = _keys_in(q, areas, within=within).order_by().values("household_id").union(*parts)
     return Q(pk__in=ids)
 
 
@@ -92,7 +101,8 @@ def resident_list(*, user, q: str = "", area_code: str = "", tag: str = "", hous
         qs = qs.filter(tags__contains=f",{tag},")
     q = normalize_query(q)
     if q:
-        cond = Q(pk__in=SearchKey.objects.filter(key__gte=q, key__lt=q + "\uffff").values("resident_id"))
+        areas = [area_code] if area_code else scopes_for(user, perm_name(Resident, action))[0]
+        cond = Q(pk__in=_keys_in(q, areas, within=qs).values("resident_id"))
         if LAST4.match(q):
             cond |= Q(id_last4_hash=crypto.blind_index(q.upper(), "id_last4"))
         qs = qs.filter(cond)

@@ -60,13 +60,14 @@ def prepare_tags(codes, allowed: dict, field: str) -> str:
     return tags_to_db(codes)
 
 
-def personal_fields(*, name: str, id_number: str | None, phone: str | None) -> dict:
+def personal_fields(*, name: str, id_number: str | None, phone: str | None, validated: bool = False) -> dict:
     """Model fields derived from validated inputs: pinyin, encrypted ID/phone and their
-    blind indexes, sex and birth year from the ID."""
+    blind indexes, sex and birth year from the ID (``validated``: the ID number is the
+    normalised output of ``idcard.validate`` already — bulk paths — and is not re-checked)."""
     full, initials = pinyin_primary(name)
     fields = {"name": name, "name_pinyin": full, "name_initials": initials}
     if id_number:
-        sex, born = idcard.facts(id_number)
+        sex, born = idcard.facts(id_number, validated=validated)
         fields.update(
             id_number_enc=crypto.encrypt(id_number),
             id_number_hash=crypto.blind_index(id_number, "id_number"),

@@ -96,6 +96,26 @@ def test_search_by_pinyin_initials(cast, client_for):
     assert "刘长喜" in page and "陈村民" not in page
 
 
+@pytest.mark.parametrize("who", ["county", "township_admin", "secretary_a", "grid_worker_a1"])
+def test_search_works_at_every_scope_level(cast, client_for, who):
+    """County and township scopes search through their townships' keys, villages and grids
+    through their own area; nobody finds what lies outside the scope."""
+    page = html(client_for(getattr(cast, who)).get(LIST, {"q": "lcx"}))
+    assert "刘长喜" in page
+    other = html(client_for(getattr(cast, who)).get(LIST, {"q": "zdg"}))  # 张大岗, village B
+    assert ("张大岗" in other) == (who in ("county", "township_admin"))
+
+
+def test_villager_search_stays_in_the_own_household(cast, client_for):
+    from xiangzhi.residents import selectors
+
+    villager = cast.villager
+    assert list(selectors.household_list(user=villager, q="ccm")) == [cast.villager_household]  # 陈村民
+    assert list(selectors.household_list(user=villager, q="lcx")) == []
+    assert [r.name for r in selectors.resident_list(user=villager, q="ccm")] == ["陈村民"]
+    assert list(selectors.resident_list(user=villager, q="lcx")) == []
+
+
 def test_live_search_returns_the_results_partial(cast, client_for):
     resp = client_for(cast.grid_worker_a1).get(
         LIST, {"q": "lcx"}, headers={"HX-Request": "true", "HX-Target": "registry-results"}

@@ -96,7 +96,7 @@ def _create_households(rows: list[HouseholdRow], progress) -> tuple[int, int]:
                         relation=m.relation,
                         tags=m.tags,
                         status=ResidentStatus.ACTIVE,
-                        **personal_fields(name=m.name, id_number=m.id_number, phone=m.phone),
+                        **personal_fields(name=m.name, id_number=m.id_number, phone=m.phone, validated=True),
                     )
                 )
         Resident.objects.bulk_create(residents, batch_size=BATCH)

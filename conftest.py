@@ -46,3 +46,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_work_calendar():
+    """Staff-entered calendar days are cached per process for a minute; a test's entries
+    are rolled back with its transaction, so no test may see another's cache."""
+    from xiangzhi.core import workcalendar
+
+    workcalendar.invalidate()
+    yield
+    workcalendar.invalidate()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("config/categories/defaults/", views.config_category_defaults, name="config_category_defaults"),
     path("config/categories/<int:cid>/", views.config_category, name="config_category"),
     path("config/deadlines/", views.config_deadlines, name="config_deadlines"),
+    path("config/calendar/", views.config_calendar, name="config_calendar"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/actions/<slug:action>/", views.case_action, name="action"),
     path("<int:pk>/records/<slug:kind>/", views.case_record, name="record"),

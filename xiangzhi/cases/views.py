@@ -30,7 +30,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xiangzhi.core import crypto, html, periods
+from xiangzhi.core import crypto, html, periods, workcalendar
 from xiangzhi.core.html import esc
 from xiangzhi.core.masking import mask_phone
 from xiangzhi.core.paging import count_requested, count_response, paginate_request
@@ -1082,7 +1082,30 @@ def _config_townships(user) -> list[Region]:
     return list(Region.objects.filter(cond, level="township", is_active=True).order_by("code")) if prefixes else []
 
 
-def _config_context(request, township: Region, *, add_form=None, deadline_errors=None, deadline_values=None):
+CALENDAR_SOURCE_LABELS = {
+    "entered": "已录入本年放假和调休安排",
+    "shipped": "系统已内置国务院公布的放假和调休安排",
+    "weekdays": "尚无本年放假安排：暂按周一至周五为工作日计算，请在国务院公布后录入",
+}
+
+
+def _calendar_years(calendar_values=None) -> list[dict]:
+    this = periods.local_today().year
+    out = []
+    for year in (this, this + 1):
+        source = periods.calendar_source(year)
+        text = (calendar_values or {}).get(year)
+        out.append({
+            "year": year,
+            "source": source,
+            "label": CALENDAR_SOURCE_LABELS[source],
+            "text": workcalendar.as_text(year) if text is None else text,
+        })
+    return out
+
+
+def _config_context(request, township: Region, *, add_form=None, deadline_errors=None, deadline_values=None,
+                    calendar_errors=None, calendar_values=None):
     user = request.user
     categories = list(
         config.categories_for([township.code], active_only=False).filter(
@@ -1110,6 +1133,8 @@ def _config_context(request, township: Region, *, add_form=None, deadline_errors
         "add_form": add_form or CategoryAddForm(parents=parents),
         "deadline_rows": rows,
         "deadline_errors": (deadline_errors or {}).get("__all__"),
+        "calendar_years": _calendar_years(calendar_values),
+        "calendar_errors": calendar_errors or {},
     }
 
 
@@ -1135,6 +1160,32 @@ def config_page(request):
 
 def _config_redirect(township: Region):
     return redirect(f"{reverse('cases:config')}?township={township.code}")
+
+
+@staff_view("cases.configure_case")
+@require_POST
+def config_calendar(request):
+    """Enter a year's official days off and make-up working days (调休) as the State
+    Council's notice lists them — for the years the shipped holiday data lacks."""
+    township = _township_for(request, request.POST.get("township", ""))
+    year = _int(request.POST.get("year"))
+    text = (request.POST.get("text") or "")[:5000]
+    if year not in {y["year"] for y in _calendar_years()}:
+        year = None
+    try:
+        if year is None:
+            raise ValidationError({"calendar": "请选择今年或明年"})
+        n = workcalendar.save_year(actor=request.user, year=year, text=text)
+    except ValidationError as exc:
+        message = "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+        context = _config_context(request, township, calendar_errors={year: message},
+                                  calendar_values={year: text} if year else None)
+        return render(request, "cases/config.html", context, status=400)
+    if n:
+        messages.success(request, f"{year} 年工作日历已保存（{n} 天），此后计算的工作日时限按此执行。")
+    else:
+        messages.success(request, f"已清空 {year} 年录入的放假安排。")
+    return _config_redirect(township)
 
 
 @staff_view("cases.configure_case")

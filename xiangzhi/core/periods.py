@@ -1,8 +1,9 @@
 """Periods and deadlines. Store UTC, compute and display in Asia/Shanghai.
 
-Working days honour China's official holidays and make-up working days (调休) through
-``chinese_calendar``; for years it has no data for yet, Monday–Friday are working days
-(and ``calendar_known(year)`` says so, so that the UI can warn)."""
+Working days honour China's official holidays and make-up working days (调休): days entered
+by staff (``core.workcalendar``, for years the shipped data does not cover yet) first, then
+``chinese_calendar``; for a year neither covers, Monday–Friday are working days
+(``calendar_source(year)`` says which, so that the UI can warn)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,27 @@ def calendar_known(year: int) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def is_workday(day: date) -> bool:
+def _shipped_workday(day: date) -> bool:
     if calendar_known(day.year):
         return chinese_calendar.is_workday(day)
     return day.weekday() < 5
+
+
+def is_workday(day: date) -> bool:
+    from .workcalendar import overrides
+
+    entered = overrides().get(day)
+    return _shipped_workday(day) if entered is None else entered
+
+
+def calendar_source(year: int) -> str:
+    """"entered" (staff entered the year's holidays), "shipped" (chinese-calendar knows the
+    year) or "weekdays" (neither: Monday–Friday count as working days)."""
+    from .workcalendar import overrides
+
+    if any(d.year == year for d in overrides()):
+        return "entered"
+    return "shipped" if calendar_known(year) else "weekdays"
 
 
 def add_days(start: date, days: int, *, working: bool = False) -> date:

@@ -6,6 +6,9 @@ from hypothesis import strategies as st
 
 from xiangzhi.core import periods
 
+# working days read the staff-entered calendar days (core.workcalendar) from the database
+pytestmark = pytest.mark.django_db
+
 
 def test_working_days_skip_national_day_and_count_make_up_saturday():
     # 2025: 10/1–10/8 holiday; Sat 2025-09-28 and Sat 2025-10-11 are make-up working days (调休)

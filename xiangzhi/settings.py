@@ -207,6 +207,8 @@ IMPORT_BACKGROUND_ROWS = 2000  # files with more rows run in the worker with a p
 
 # --- Points: optional expiry of points older than N years (off unless set; points/expiry.py)
 POINTS_EXPIRY_YEARS = int(env("XIANGZHI_POINTS_EXPIRY_YEARS", "0") or 0) or None
+# which accounts' points expire (points/expiry.py): household | party_member | cadre, comma-separated
+POINTS_EXPIRY_KINDS = tuple(k.strip() for k in env("XIANGZHI_POINTS_EXPIRY_KINDS", "household").split(",") if k.strip())
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -20,6 +20,11 @@ The rule (FIFO — the oldest points are spent first):
 
 Example: +10 (2019-03), −4 redemption (2020-05), +20 (2023-01), N = 5, today 2025-06-10 →
 cutoff 2020-06-10, old = 10, debits = 4, expires 6; balance 26 → 20.
+
+Only the accounts of ``settings.POINTS_EXPIRY_KINDS`` expire (env
+``XIANGZHI_POINTS_EXPIRY_KINDS``, default ``household``): the 振风超市 household points. Party
+members' and cadres' points are their 红黑榜 and 积分管理 record, which assessments read —
+they do not lapse unless a township lists those kinds too.
 """
 
 from __future__ import annotations
@@ -65,11 +70,16 @@ def expirable(account_id: int, cutoff_dt: datetime) -> int:
     return max(0, (agg["old"] or 0) + (agg["spent"] or 0))
 
 
+def expiring_kinds() -> tuple[str, ...]:
+    return tuple(getattr(settings, "POINTS_EXPIRY_KINDS", ("household",)))
+
+
 def _candidates(cutoff_dt: datetime) -> list[int]:
-    """Accounts whose old credits exceed all their debits (two grouped queries)."""
+    """Accounts of the expiring kinds whose old credits exceed all their debits (two
+    grouped queries)."""
     old = dict(
         _counted()
-        .filter(amount__gt=0, created_at__lt=cutoff_dt)
+        .filter(amount__gt=0, created_at__lt=cutoff_dt, account__subject_kind__in=expiring_kinds())
         .values("account")
         .annotate(s=Sum("amount"))
         .values_list("account", "s")

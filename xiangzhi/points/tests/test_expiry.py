@@ -154,6 +154,19 @@ def test_setting_enables_it_and_the_command_reports(acc, capsys):
     assert balance(acc) == 0
 
 
+def test_party_member_and_cadre_points_do_not_lapse_by_default(acc):
+    cadre = Account.objects.create(subject_kind="cadre", name="干部", area_code="341524111206")
+    member = Account.objects.create(subject_kind="party_member", name="党员", area_code="341524111206001")
+    for a in (acc, cadre, member):
+        book(a, local(2019, 3, 1), 10)
+    with at(NOW):
+        done = expire_points(years=5)
+    assert done["accounts"] == 1 and (balance(acc), balance(cadre), balance(member)) == (0, 10, 10)
+    with override_settings(POINTS_EXPIRY_KINDS=("household", "party_member")), at(NOW):
+        expire_points(years=5)
+    assert (balance(cadre), balance(member)) == (10, 0)
+
+
 def test_command_without_the_setting_says_it_is_off(capsys):
     call_command("expire_points")
     assert "未启用" in capsys.readouterr().out

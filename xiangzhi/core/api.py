@@ -149,7 +149,7 @@ _MESSAGES = {
 
 
 def translate_error(err: dict) -> tuple[str, str]:
-    loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "form")]
+    loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "form", "header", "cookie")]
     field = ".".join(loc) or "__all__"
     template = _MESSAGES.get(err.get("type", ""), "取值无效")
     try:

@@ -140,7 +140,7 @@ def test_idempotency_key_returns_the_same_case(cast):
     other = call(bearer(cast.secretary_a), "POST", f"{PREFIX}/cases", _create_body(cast), **headers)
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
     bad = call(client, "POST", f"{PREFIX}/cases", _create_body(cast), HTTP_IDEMPOTENCY_KEY="a b")
-    assert bad.status_code == 422 and bad.json()["errors"]["header.Idempotency-Key"] == ["不能少于 8 个字符"]
+    assert bad.status_code == 422 and bad.json()["errors"]["Idempotency-Key"] == ["不能少于 8 个字符"]
 
 
 def test_create_registers_parties_masks_the_phone_and_sets_first_responsible(cast):

@@ -88,7 +88,7 @@ def test_missing_or_malformed_key_is_422(env):
     client = bearer(env.keeper)
     before = snapshot()
     resp = post(client, "/points/redemptions", redeem_body(env))
-    assert resp.status_code == 422 and resp.json()["errors"] == {"header.Idempotency-Key": ["必填项"]}
+    assert resp.status_code == 422 and resp.json()["errors"] == {"Idempotency-Key": ["必填项"]}
     resp = post(client, "/points/redemptions", redeem_body(env), **{"Idempotency-Key": "短"})
     assert resp.status_code == 422
     assert snapshot() == before

@@ -29,6 +29,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DATA_DIR = Path(env("XIANGZHI_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+AUDIT_ANCHOR_FILE = env("XIANGZHI_AUDIT_ANCHORS", "") or None  # default: DATA_DIR/audit-anchors.jsonl
 UPLOAD_DIR = DATA_DIR / "uploads"  # outside the web root; served only through scoped views
 EXPORT_DIR = DATA_DIR / "exports"
 

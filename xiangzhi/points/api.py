@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Header, Path, Query, Router, Status
+from ninja import File, Form, Header, Path, Query, Router, Status, UploadedFile
 from ninja.errors import HttpError
 
 from xiangzhi.core import periods
@@ -289,7 +289,19 @@ def award_list(request, filters: Query[AwardFilters]):
 @router.post("/awards", response={201: AwardDetailOut, **WRITE_ERRORS}, summary="申报加分或扣分")
 def award_propose(request, payload: AwardProposeIn):
     """村干部或网格员按现行规则为某户（党员、干部）申报；须经村评议小组评议、公示后入账。
-    需要佐证照片的规则请在页面上申报（附照片）。"""
+    需要佐证照片的规则用 ``POST /awards/with-evidence``（multipart，附照片）。"""
+    return _propose(request, payload)
+
+
+@router.post("/awards/with-evidence", response={201: AwardDetailOut, **WRITE_ERRORS},
+             summary="申报加分或扣分（附佐证照片）")
+def award_propose_with_evidence(request, payload: Form[AwardProposeIn], evidence: File[UploadedFile]):
+    """multipart/form-data：字段同 ``POST /awards``（account、rule、occurred_on、reason），另加
+    ``evidence``：佐证照片（JPG、PNG 或 WEBP，按内容识别，不超过 10 MB）。"""
+    return _propose(request, payload, evidence=evidence)
+
+
+def _propose(request, payload: AwardProposeIn, evidence=None):
     require_perm(request, "points.add_award")
     user = request.auth
     _check_day("occurred_on", payload.occurred_on)
@@ -310,6 +322,7 @@ def award_propose(request, payload: AwardProposeIn):
         rule=rule,
         occurred_on=payload.occurred_on,
         reason=payload.reason,
+        evidence=evidence,
     )
     return Status(201, _award_detail(user, award.pk))
 

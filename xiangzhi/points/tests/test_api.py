@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from xiangzhi.api import api
@@ -77,6 +78,7 @@ class Op:
     target: Callable = lambda e: {}
     query: str = ""
     body: Callable | None = None
+    multipart: Callable | None = None  # form fields and files (multipart/form-data) instead of JSON
     headers: Callable | None = None
     is_list: bool = False
     denied: tuple[str, ...] = NO_POINTS
@@ -90,6 +92,8 @@ def send(client, op: Op, env, **override):
     kwargs = {}
     if op.body is not None:
         kwargs.update(data=json.dumps(op.body(env)), content_type="application/json")
+    if op.multipart is not None:
+        kwargs.update(data=op.multipart(env))
     if op.headers is not None:
         kwargs.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in op.headers(env).items()})
     return getattr(client, op.method.lower())(op.url(env, **override), **kwargs)
@@ -126,6 +130,11 @@ OPS: dict[tuple[str, str], Op] = {
         Op("POST", "/points/awards", ok=201, body=lambda e: {
             "account": e.acc_a1.pk, "rule": viewdata.rule(e.book, "XL01").pk,
             "occurred_on": viewdata.TODAY.isoformat(), "reason": "照顾邻居孤寡老人"},
+           extra_ok={"grid_worker_a1": 201}, denied=(*NOT_STAFF, "county", "keeper")),
+        Op("POST", "/points/awards/with-evidence", ok=201, multipart=lambda e: {
+            "account": e.acc_a1.pk, "rule": viewdata.rule(e.book, "ZY01").pk,
+            "occurred_on": viewdata.TODAY.isoformat(), "reason": "参加河道清理",
+            "evidence": SimpleUploadedFile("河道.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")},
            extra_ok={"grid_worker_a1": 201}, denied=(*NOT_STAFF, "county", "keeper")),
         Op("GET", AWARD, target=lambda e: {"award_id": e.proposed_a1.pk},
            extra_ok={"county": 200, "township_admin": 200, "grid_worker_a1": 200}, denied=(*NO_POINTS, "keeper")),

@@ -306,3 +306,29 @@ def test_drafts_are_for_staff_only(env, cast):
     assert bearer(cast.villager).get(f"{PREFIX}/points/lists/{draft.pk}").status_code == 404
     drafts = bearer(env.secretary_a).get(f"{PREFIX}/points/lists", {"status": "draft"}).json()["items"]
     assert [b["id"] for b in drafts] == [draft.pk]
+
+
+def test_propose_with_an_evidence_photo(env):
+    """Rules that need a photo (ZY01 志愿服务) can be proposed through the API with one
+    (multipart); without it they are refused; a non-image is refused, nothing written."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = bearer(env.secretary_a)
+    fields = {"account": env.acc_a1.pk, "rule": viewdata.rule(env.book, "ZY01").pk,
+              "occurred_on": viewdata.TODAY.isoformat(), "reason": "参加河道清理"}  # fmt: skip
+    before = Award.objects.count()
+    bare = post(client, "/points/awards", fields)
+    assert bare.status_code == 400 and bare.json()["errors"]["evidence"] == ["该规则需要上传佐证照片"]
+    fake = SimpleUploadedFile("证明.png", b"not an image at all", content_type="image/png")
+    resp = client.post(f"{PREFIX}/points/awards/with-evidence", {**fields, "evidence": fake})
+    assert resp.status_code == 400 and "evidence" in resp.json()["errors"]
+    assert Award.objects.count() == before
+    photo = SimpleUploadedFile("河道.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
+    resp = client.post(f"{PREFIX}/points/awards/with-evidence", {**fields, "evidence": photo})
+    assert resp.status_code == 201, resp.content
+    award = Award.objects.get(pk=resp.json()["id"])
+    assert award.status == "proposed" and award.evidence and resp.json()["has_evidence"] is True
+    # the form fields are checked like the JSON body
+    photo.seek(0)
+    bad = client.post(f"{PREFIX}/points/awards/with-evidence", {**fields, "account": "abc", "evidence": photo})
+    assert bad.status_code == 422

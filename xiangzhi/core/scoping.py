@@ -21,7 +21,7 @@ from django.db.models import Q
 # the page querying assignments (and the derived area lists) every time. Only users marked
 # by ``mark_request_user`` use it; any other user object queries, as before.
 _MEMO: OrderedDict = OrderedDict()
-_MEMO_MAX = 2048
+_MEMO_MAX = 512  # users; a township admin's entry is ~20 KB, a county supervisor's ~0.5 MB
 _MEMO_LOCK = threading.Lock()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from xiangzhi.core import periods
 from xiangzhi.core.api import COUNT_CAP
 from xiangzhi.core.scoping import has_perm, scopes_for
 from xiangzhi.core.workbench import register_panel
@@ -41,7 +42,21 @@ def cases_panel(user, assignments):
     else:
         value = f"{_capped(scoped.filter(status__in=OPEN_STATUSES))} 件在办"
     items.append({"label": "已超期", "value": f"{_capped(overdue)} 件", "url": f"{url}?tab=all&status=overdue"})
+    missing = _calendar_missing()
+    if missing and has_perm(user, "cases.configure_case"):
+        items.append({"label": f"{missing} 年放假安排未录入", "value": "工作日暂按周一至周五计算",
+                      "url": reverse("cases:config") + "#calendar-config"})
     return {"title": "矛盾纠纷/信访", "value": value, "items": items, "url": url, "link_label": "进入事项工作台"}
+
+
+def _calendar_missing() -> int | None:
+    """The year whose 放假/调休 days nobody has (the shipped data or an entry): this year,
+    or from November on — when the State Council publishes it — next year."""
+    today = periods.local_today()
+    for year in (today.year, today.year + 1 if today.month >= 11 else None):
+        if year and periods.calendar_source(year) == "weekdays":
+            return year
+    return None
 
 
 @panels.register("cases")

@@ -96,3 +96,14 @@ def test_config_page_enters_next_year(cast, client_for):
     # village cadres do not configure the township's deadlines or calendar
     assert client_for(cast.secretary_a).post(url, {"township": "341524111", "year": year, "text": ""}).status_code == 403
     assert CalendarDay.objects.filter(day__year=year).count() == 2
+
+
+def test_home_reminds_the_township_to_enter_next_years_holidays(cast, client_for, monkeypatch):
+    monkeypatch.setattr(periods, "local_today", lambda: date(2098, 11, 20))  # neither year shipped
+    assert "2098 年放假安排未录入" in html(client_for(cast.township_admin).get("/"))
+    workcalendar.save_year(actor=cast.township_admin, year=2098, text="2098-01-01 元旦")
+    page = html(client_for(cast.township_admin).get("/"))
+    assert "2099 年放假安排未录入" in page
+    assert "2099 年放假安排未录入" not in html(client_for(cast.secretary_a).get("/"))  # cannot configure it
+    workcalendar.save_year(actor=cast.township_admin, year=2099, text=NOTICE_2099)
+    assert "放假安排未录入" not in html(client_for(cast.township_admin).get("/"))

@@ -20,10 +20,19 @@ NAV = [
 ]
 
 
+# Items whose rows live above the grid: a user whose scope is grids only would find them
+# empty (the 干部 roster is kept per village and township), so the menu does not offer them.
+ABOVE_GRID = {"cadres.view_cadre"}
+GRID_CODE_LENGTH = 15
+
+
 def _nav_items(user) -> list[tuple[str, str]]:
     items = []
     for label, name, perm in NAV:
-        if perm and not scopes_for(user, perm)[0]:
+        areas = scopes_for(user, perm)[0] if perm else None
+        if perm and not areas:
+            continue
+        if perm in ABOVE_GRID and all(len(a) >= GRID_CODE_LENGTH for a in areas):
             continue
         try:
             url = reverse(name)

@@ -19,3 +19,10 @@ def test_secretary_nav(cast, client_for):
 def test_auditor_nav(cast, client_for):
     page = client_for(cast.auditor).get("/workbench/").content.decode()
     assert "审计日志" in page and "一户一档" not in page
+
+
+def test_grid_worker_is_not_offered_the_cadre_roster(cast, client_for):
+    """The 干部 roster is kept per village and township: a grid-only scope would see it empty."""
+    page = client_for(cast.grid_worker_a1).get("/workbench/").content.decode()
+    assert "一户一档" in page and "走访" in page and "干部队伍" not in page
+    assert "干部队伍" in client_for(cast.secretary_a).get("/workbench/").content.decode()

@@ -290,7 +290,7 @@ def _local(value, fmt: str) -> str:
 def _rows_html(rows) -> SafeString:
     """The queue's table rows (templates/cases/_badges.html and the row markup, built in
     Python with every value escaped — see core.html)."""
-    url = reverse("cases:detail", args=[987654321]).split("987654321")
+    url = html.pk_url("cases:detail")
     out = []
     for c in rows:
         level = esc(LEVEL_LABELS.get(c.level, c.level))
@@ -331,7 +331,7 @@ def _rows_html(rows) -> SafeString:
             due = '<span class="text-secondary">—</span>'
         out.append(
             f'<tr class="xz-case-row{row_css}" id="case-{c.pk}"><td>'
-            f'<a class="case-link fw-medium" href="{url[0]}{c.pk}{url[1]}">{esc(c.title)}</a>'
+            f'<a class="case-link fw-medium" href="{url(c.pk)}">{esc(c.title)}</a>'
             f'<div class="mt-1">{badges}</div>'
             f'<div class="small text-secondary mt-1"><span class="xz-code">{esc(c.tracking_code)}</span>'
             f'{category} · {_local(c.received_at, "%Y-%m-%d")}</div>'

@@ -23,6 +23,15 @@ def esc(value) -> str:
     return _html.escape(str(value), quote=True)
 
 
+def pk_url(name: str):
+    """``pk -> URL`` for a route taking one integer: reversed once, then string building per
+    row (``reverse`` costs ~15 µs, a list page links every row)."""
+    from django.urls import reverse
+
+    head, tail = reverse(name, args=[987654321]).split("987654321")
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def options(choices: Iterable[tuple[str, str]], selected: str = "", blank: str | None = None) -> SafeString:
     """``<option>`` elements for ``(value, label)`` pairs; ``blank`` adds a first empty option."""
     parts = []

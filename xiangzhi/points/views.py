@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xiangzhi.core import periods
 from xiangzhi.core.api import COUNT_CAP
-from xiangzhi.core.html import esc
+from xiangzhi.core.html import esc, pk_url
 from xiangzhi.core.paging import paginate_request
 from xiangzhi.core.pinyin import normalize_query
 from xiangzhi.core.scoping import can_in_area, has_perm, scopes_for
@@ -415,18 +415,18 @@ def _ledger_rows_html(entries, *, can_reverse: bool) -> SafeString:
     name, the shop's) linked to the award or receipt it came from — no query per kind."""
     if not entries:
         return mark_safe(f'<tr><td colspan="{7 if can_reverse else 6}" class="text-secondary">暂无积分流水。</td></tr>')  # noqa: S308
-    award_url = reverse("points:award_detail", args=[987654321]).split("987654321")
-    receipt_url = reverse("points:receipt", args=[987654321]).split("987654321")
-    reverse_url = reverse("points:entry_reverse", args=[987654321]).split("987654321")
+    award_url = pk_url("points:award_detail")
+    receipt_url = pk_url("points:receipt")
+    reverse_url = pk_url("points:entry_reverse")
     kinds = dict(EntryKind.choices)
     out = []
     for e in entries:
         kind, _, ref = e.source.partition(":")
         note = esc(e.note)
         if kind == "award" and ref.isdigit():
-            source = f'<a href="{award_url[0]}{ref}{award_url[1]}">{note or "积分申报 #" + ref}</a>'
+            source = f'<a href="{award_url(ref)}">{note or "积分申报 #" + ref}</a>'
         elif kind == "redemption" and ref.isdigit():
-            source = f'<a href="{receipt_url[0]}{ref}{receipt_url[1]}">{note or "兑换"} #{ref}</a>'
+            source = f'<a href="{receipt_url(ref)}">{note or "兑换"} #{ref}</a>'
         elif kind == "reversal":
             source = f'冲正流水 #{esc(ref)}<div class="small text-secondary">{note}</div>' if note else f"冲正流水 #{esc(ref)}"
         elif kind == "expiry":
@@ -440,7 +440,7 @@ def _ledger_rows_html(entries, *, can_reverse: bool) -> SafeString:
         if can_reverse:
             button = ""
             if e.kind in REVERSIBLE and not e.is_reversed:
-                url = f"{reverse_url[0]}{e.pk}{reverse_url[1]}"
+                url = reverse_url(e.pk)
                 button = (f'<a class="btn btn-sm btn-ghost-warning" href="{url}" hx-get="{url}" '
                           'hx-target="#reverse-box" hx-swap="innerHTML">冲正</a>')
             action = f'<td class="d-print-none text-end">{button}</td>'

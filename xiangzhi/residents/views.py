@@ -141,7 +141,7 @@ def _member_info(user, rows: list[Household], q: str) -> None:
 def _rows_html(rows: list[Household]) -> SafeString:
     """The registry table's rows (see core.html: the hottest markup of the page, built in
     Python with every value escaped)."""
-    url = reverse("residents:household_detail", args=[987654321]).split("987654321")
+    url = html.pk_url("residents:household_detail")
     out = []
     for h in rows:
         number = esc(h.number) if h.number else ""
@@ -152,7 +152,7 @@ def _rows_html(rows: list[Household]) -> SafeString:
         grid = f'<div class="small text-secondary">{esc(h.grid_name)}</div>' if h.grid_name else ""
         out.append(
             f'<tr><td class="xz-hide-sm text-nowrap">{number or "—"}</td>'
-            f'<td><a class="household-link fw-medium" href="{url[0]}{h.pk}{url[1]}">'
+            f'<td><a class="household-link fw-medium" href="{url(h.pk)}">'
             f'{esc(h.head_name) if h.head_name else "（未设户主）"}</a>'
             f'<div class="small text-secondary d-sm-none">{number + " · " if number else ""}{h.member_count} 人</div>'
             f"{matched}</td>"
